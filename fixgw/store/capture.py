@@ -1,0 +1,399 @@
+"""The capture seam: the gateway hands every application message to ``ExecutionStore.capture``.
+
+``capture`` runs on the FIX thread, so it only appends a tuple to a bounded in-memory queue
+(a ``collections.deque``: appends and pops are atomic under the GIL, no lock, no condition
+variable on the fast path). One background thread drains the queue in batches, parses them
+column-wise (``parse.py``) and writes Parquet segments (``segments.py``).
+
+When the queue is full, ``capture`` waits up to ``full_queue_wait_s`` (2 ms by default) for the
+writer to make room, then counts the message in ``dropped`` and returns. While the queue stays
+full, later messages are counted without waiting, so a stalled disk costs the FIX thread at most
+one short wait per stall. Drops are logged once per flush interval and reported to
+``on_backpressure``; they are never silent, and nothing is lost for good: every message is in
+the QuickFIX message log, and ``rebuild_from_logs`` (run at start) writes back what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import polars as pl
+
+from fixgw.store.catalog import build_catalog, write_firms
+from fixgw.store.compact import CompactionResult, compact_store
+from fixgw.store.parse import INPUT_SCHEMA, parse_messages
+from fixgw.store.rebuild import rebuild_from_logs
+from fixgw.store.schema import Source
+from fixgw.store.segments import SegmentWriter, StoreLayout
+
+logger = logging.getLogger(__name__)
+
+TopOfBook = tuple[int | None, int | None, int | None, int | None]
+Capture = tuple[str, str, str, int, bool, TopOfBook | None]
+
+_POLL_S = 0.01
+_BACKOFF_WAIT_S = 0.0002
+_AUTO_COMPACT_MIN_SEGMENTS = 16
+_CATCH_UP_BATCHES = 10
+"""A writer that has fallen behind takes up to this many batches at once (fewer, bigger
+segments, less fixed cost per row)."""
+
+
+class ExecutionStore:
+    """Captures FIX messages into Parquet segments and keeps the DuckDB view catalog current.
+
+    ``root`` is the store directory (by convention ``<data-dir>/store``). ``firms`` maps
+    QuickFIX session ids to the firm each session belongs to, for reports by firm.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        batch_rows: int = 5000,
+        flush_interval_s: float = 1.0,
+        queue_capacity: int = 1_000_000,
+        on_backpressure: Callable[[int], None] | None = None,
+        full_queue_wait_s: float = 0.002,
+        firms: Mapping[str, str] | None = None,
+        compact_interval_s: float | None = 300.0,
+        fsync: bool = True,
+    ) -> None:
+        if batch_rows < 1:
+            raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
+        if flush_interval_s <= 0:
+            raise ValueError(f"flush_interval_s must be positive, got {flush_interval_s}")
+        if queue_capacity < 1:
+            raise ValueError(f"queue_capacity must be at least 1, got {queue_capacity}")
+        if full_queue_wait_s < 0:
+            raise ValueError(f"full_queue_wait_s must not be negative, got {full_queue_wait_s}")
+        self.layout = StoreLayout(Path(root))
+        self._batch_rows = batch_rows
+        self._flush_interval_s = flush_interval_s
+        self._capacity = queue_capacity
+        self._configured_capacity = queue_capacity
+        self._on_backpressure = on_backpressure
+        self._full_wait_s = full_queue_wait_s
+        self._firms = dict(firms or {})
+        self._compact_interval_s = compact_interval_s
+        self._writer = SegmentWriter(self.layout, fsync=fsync)
+
+        self._pending: deque[Capture] = deque()
+        self._saturated = False
+        self._closed = False
+        self._drop_lock = threading.Lock()
+        self._dropped = 0
+        self._dropped_reported = 0
+        self._last_drop_report = 0.0
+        self._rows_written = 0
+        self._write_errors = 0
+        self._coerced_rows = 0
+        self._last_flush_lag_s = 0.0
+        self._unwritten: list[pl.DataFrame] = []
+        self._next_retry = 0.0
+
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._flush_cond = threading.Condition()
+        self._flush_requested = 0
+        self._flush_done = 0
+
+    # ---- the FIX-thread side -------------------------------------------------------------
+
+    def capture(  # noqa: PLR0917 (the gateway's capture sink passes these positionally)
+        self,
+        session_id: str,
+        direction: str,
+        raw: str,
+        ts_ns: int,
+        is_drop_copy: bool = False,
+        top_of_book: TopOfBook | None = None,
+    ) -> None:
+        """Queue one message: ``direction`` is ``"in"`` or ``"out"``, ``ts_ns`` epoch ns.
+
+        ``top_of_book`` is ``(bid_px, bid_qty, ask_px, ask_qty)`` in venue units (prices
+        scaled by ``venue.types.PRICE_SCALE``) at the moment of a fill, else ``None``.
+        """
+        record = (session_id, direction, raw, ts_ns, is_drop_copy, top_of_book)
+        if len(self._pending) < self._capacity:
+            self._pending.append(record)
+            return
+        self._capture_when_full(record)
+
+    def _capture_when_full(self, record: Capture) -> None:
+        if not self._closed and not self._saturated:
+            deadline = time.monotonic() + self._full_wait_s
+            while time.monotonic() < deadline:
+                time.sleep(_BACKOFF_WAIT_S)
+                if len(self._pending) < self._capacity:
+                    self._pending.append(record)
+                    return
+            self._saturated = True
+        with self._drop_lock:
+            self._dropped += 1
+        if self._closed:
+            self._report_drops(reason="the store is closed")
+
+    # ---- metrics -----------------------------------------------------------------------
+
+    @property
+    def queue_depth(self) -> int:
+        return len(self._pending)
+
+    @property
+    def dropped(self) -> int:
+        """Messages not captured because the queue was full (or the store closed)."""
+        return self._dropped
+
+    @property
+    def rows_written(self) -> int:
+        return self._rows_written
+
+    @property
+    def last_flush_lag_s(self) -> float:
+        """Age of the oldest message of the last batch when its segments became visible."""
+        return self._last_flush_lag_s
+
+    @property
+    def write_errors(self) -> int:
+        return self._write_errors
+
+    @property
+    def coerced_rows(self) -> int:
+        """Captures whose arguments had the wrong types and were converted (and kept)."""
+        return self._coerced_rows
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Prepare the directory, refresh the view catalog and start the writer thread."""
+        if self._closed:
+            raise RuntimeError("this ExecutionStore was closed; create a new one")
+        if self._thread is not None:
+            return
+        self._writer.prepare()
+        write_firms(self.layout, self._firms)
+        build_catalog(self.layout)
+        self._thread = threading.Thread(target=self._run, name="fixgw-store-writer", daemon=True)
+        self._thread.start()
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Write everything captured so far; True when done within ``timeout`` seconds."""
+        if self._thread is None or not self._thread.is_alive():
+            self._drain(force=True)
+            return not self._pending
+        with self._flush_cond:
+            self._flush_requested += 1
+            ticket = self._flush_requested
+        self._wake.set()
+        with self._flush_cond:
+            return self._flush_cond.wait_for(lambda: self._flush_done >= ticket, timeout)
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Stop the writer after it has written every queued message. Idempotent."""
+        if self._closed:
+            return
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                logger.error("execution store writer did not finish within %.0f s", timeout)
+                return
+        self._closed = True
+        self._capacity = 0
+        self._drain(force=True)
+
+    def __enter__(self) -> ExecutionStore:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- rebuild and compaction ------------------------------------------------------------
+
+    def rebuild_from_logs(
+        self, log_dir: Path, *, own_comp_id: str | None = None, progress: bool = False
+    ) -> int:
+        """Write every application message of the QuickFIX FileLogs under ``log_dir`` that the
+        store does not hold yet; returns how many rows were added (0 on a second run).
+
+        ``own_comp_id`` is the gateway's CompID (the sender of outgoing messages); when
+        omitted it is read from each log file's name (``BEGIN-SENDER-TARGET.messages...``).
+        """
+        self.flush()
+        return rebuild_from_logs(
+            self.layout, self._writer, Path(log_dir), own_comp_id=own_comp_id, progress=progress
+        )
+
+    def compact(self, min_segments: int = 2) -> CompactionResult:
+        """Merge small segments of each partition into bigger ones (see ``compact.py``)."""
+        return compact_store(self.layout, self._writer, min_segments=min_segments)
+
+    # ---- the writer thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        last_write = time.monotonic()
+        next_compaction = time.monotonic()
+        while True:
+            self._wake.wait(_POLL_S)
+            self._wake.clear()
+            ticket = self._flush_requested
+            stopping = self._stopping
+            now = time.monotonic()
+            due = now - last_write >= self._flush_interval_s
+            try:
+                if self._drain(force=stopping or due or ticket > self._flush_done):
+                    last_write = now
+                if due:
+                    last_write = now
+                    self._report_drops(reason="the capture queue was full")
+                if self._compact_interval_s and now >= next_compaction and not stopping:
+                    next_compaction = now + self._compact_interval_s
+                    self.compact(min_segments=_AUTO_COMPACT_MIN_SEGMENTS)
+            except Exception:
+                logger.exception("execution store writer cycle failed; retrying")
+            if ticket > self._flush_done:
+                with self._flush_cond:
+                    self._flush_done = ticket
+                    self._flush_cond.notify_all()
+            if stopping:
+                return
+
+    def _drain(self, *, force: bool) -> bool:
+        """Write queued rows once ``batch_rows`` are waiting; all of them when ``force``."""
+        wrote = self._retry_unwritten(force=force)
+        pending = self._pending
+        while pending and (force or len(pending) >= self._batch_rows):
+            take = min(len(pending), self._batch_rows * _CATCH_UP_BATCHES)
+            batch = [pending.popleft() for _ in range(take)]
+            self._saturated = False
+            try:
+                parsed = self._parse(batch)
+            except Exception:
+                logger.exception("cannot parse %d captured messages; dropped", len(batch))
+                with self._drop_lock:
+                    self._dropped += len(batch)
+                continue
+            self._write(parsed)
+            wrote = True
+        return wrote
+
+    def _parse(self, batch: Sequence[Capture]) -> pl.DataFrame:
+        try:
+            frame = _input_frame(batch)
+        except Exception:
+            fixed = [_coerce(record) for record in batch]
+            coerced = sum(1 for old, new in zip(batch, fixed, strict=True) if old != new)
+            self._coerced_rows += coerced
+            logger.warning(
+                "%d captured messages had malformed arguments; stored with converted values",
+                coerced,
+            )
+            frame = _input_frame(fixed)
+        return parse_messages(frame, Source.CAPTURE.value)
+
+    def _write(self, parsed: pl.DataFrame) -> None:
+        try:
+            self._writer.write(parsed)
+        except Exception:
+            self._write_errors += 1
+            logger.exception("writing %d rows to the execution store failed", parsed.height)
+            self._keep_unwritten(parsed)
+            return
+        self._rows_written += parsed.height
+        oldest = parsed.get_column("ts_ns").min()
+        if isinstance(oldest, int):
+            self._last_flush_lag_s = max(0.0, (time.time_ns() - oldest) / 1e9)
+
+    def _keep_unwritten(self, parsed: pl.DataFrame) -> None:
+        self._unwritten.append(parsed)
+        while sum(f.height for f in self._unwritten) > self._configured_capacity:
+            lost = self._unwritten.pop(0)
+            with self._drop_lock:
+                self._dropped += lost.height
+
+    def _retry_unwritten(self, *, force: bool) -> bool:
+        """Retry failed writes: on request, otherwise at most once per flush interval."""
+        if not self._unwritten or (not force and time.monotonic() < self._next_retry):
+            return False
+        self._next_retry = time.monotonic() + self._flush_interval_s
+        retry, self._unwritten = self._unwritten, []
+        for parsed in retry:
+            self._write(parsed)
+        return True
+
+    def _report_drops(self, *, reason: str) -> None:
+        now = time.monotonic()
+        if now - self._last_drop_report < self._flush_interval_s and not self._stopping:
+            return
+        total = self._dropped
+        new = total - self._dropped_reported
+        if new <= 0:
+            return
+        self._dropped_reported = total
+        self._last_drop_report = now
+        logger.warning(
+            "execution store dropped %d messages (%d in total) because %s; "
+            "rebuild_from_logs restores them from the FIX message log",
+            new,
+            total,
+            reason,
+        )
+        if self._on_backpressure is not None:
+            self._on_backpressure(new)
+
+
+def _input_frame(batch: Sequence[Capture]) -> pl.DataFrame:
+    session_ids, directions, raws, stamps, flags, books = zip(*batch, strict=True)
+    if books.count(None) == len(books):
+        tob: list[list[int | None]] = [[None] * len(books)] * 4
+    else:
+        tob = [[None if b is None else b[i] for b in books] for i in range(4)]
+    return pl.DataFrame(
+        {
+            "session_id": session_ids,
+            "direction": directions,
+            "raw": raws,
+            "ts_ns": stamps,
+            "is_drop_copy": flags,
+            "tob_bid_px": tob[0],
+            "tob_bid_qty": tob[1],
+            "tob_ask_px": tob[2],
+            "tob_ask_qty": tob[3],
+        },
+        schema=INPUT_SCHEMA,
+        strict=True,
+    )
+
+
+def _coerce(record: object) -> Capture:
+    """Best-effort conversion of one malformed capture so that it can still be stored."""
+    fields = list(record) if isinstance(record, tuple) else [record]
+    fields += [None] * (6 - len(fields))
+    session_id, direction, raw, ts_ns, flag, book = fields[:6]
+    if isinstance(raw, bytes | bytearray):
+        raw = bytes(raw).decode("latin-1")
+    stamp = ts_ns if isinstance(ts_ns, int) and -(2**63) <= ts_ns < 2**63 else time.time_ns()
+    return (
+        "" if session_id is None else str(session_id),
+        "" if direction is None else str(direction),
+        "" if raw is None else str(raw),
+        stamp,
+        bool(flag),
+        _coerce_book(book),
+    )
+
+
+def _coerce_book(book: object) -> TopOfBook | None:
+    if not isinstance(book, tuple | list) or len(book) != 4:
+        return None
+    values = [v if isinstance(v, int) and -(2**63) <= v < 2**63 else None for v in book]
+    return (values[0], values[1], values[2], values[3])
