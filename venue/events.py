@@ -5,11 +5,15 @@ venue time in integer nanoseconds (``ts_ns``). Events about an order carry a sna
 order *after* the event (``order``), so a report can be built from the event alone.
 Execution ids are derived from the command sequence number and the event's index within
 that command's events, never from a counter, so a replay reproduces them.
+
+Events and snapshots are immutable named tuples (cheap to build on the matching path): read
+them by attribute, build them positionally or by keyword, copy with ``_replace``. Equality
+also compares the class, so two different events never compare equal.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from venue.types import (
     CancelReason,
@@ -22,8 +26,7 @@ from venue.types import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class OrderState:
+class OrderState(NamedTuple):
     """Snapshot of one order. ``notional`` is the sum of fill qty * fill price (integer)."""
 
     order_id: str
@@ -46,16 +49,14 @@ class OrderState:
     created_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderAccepted:
+class OrderAccepted(NamedTuple):
     seq: int
     ts_ns: int
     exec_id: str
     order: OrderState
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRejected:
+class OrderRejected(NamedTuple):
     """The order never entered the book. ``order.status`` is REJECTED, leaves 0."""
 
     seq: int
@@ -66,8 +67,7 @@ class OrderRejected:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class OrderFilled:
+class OrderFilled(NamedTuple):
     seq: int
     ts_ns: int
     exec_id: str
@@ -80,8 +80,7 @@ class OrderFilled:
     counterparty_firm: str
 
 
-@dataclass(frozen=True, slots=True)
-class OrderCanceled:
+class OrderCanceled(NamedTuple):
     seq: int
     ts_ns: int
     exec_id: str
@@ -92,8 +91,7 @@ class OrderCanceled:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class OrderReplaced:
+class OrderReplaced(NamedTuple):
     seq: int
     ts_ns: int
     exec_id: str
@@ -102,8 +100,7 @@ class OrderReplaced:
     kept_priority: bool
 
 
-@dataclass(frozen=True, slots=True)
-class OrderExpired:
+class OrderExpired(NamedTuple):
     seq: int
     ts_ns: int
     exec_id: str
@@ -111,8 +108,7 @@ class OrderExpired:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class OrderTriggered:
+class OrderTriggered(NamedTuple):
     """A stop order's trigger price traded; it now works as a market or limit order."""
 
     seq: int
@@ -121,8 +117,7 @@ class OrderTriggered:
     order: OrderState
 
 
-@dataclass(frozen=True, slots=True)
-class CancelRejected:
+class CancelRejected(NamedTuple):
     """A cancel or replace request was refused; the order (if any) is unchanged."""
 
     seq: int
@@ -136,8 +131,7 @@ class CancelRejected:
     order: OrderState | None
 
 
-@dataclass(frozen=True, slots=True)
-class MassCancelDone:
+class MassCancelDone(NamedTuple):
     seq: int
     ts_ns: int
     owner: str
@@ -145,10 +139,11 @@ class MassCancelDone:
     symbol: str | None
     side: Side | None
     canceled_order_ids: tuple[str, ...]
+    reason: RejectReason | None = None
+    """Set when the request itself was refused (UNKNOWN_SYMBOL); nothing was canceled."""
 
 
-@dataclass(frozen=True, slots=True)
-class TradeOccurred:
+class TradeOccurred(NamedTuple):
     """Public trade print, for market data and the tape (one per match)."""
 
     seq: int
@@ -162,8 +157,7 @@ class TradeOccurred:
     auction: bool
 
 
-@dataclass(frozen=True, slots=True)
-class PhaseChanged:
+class PhaseChanged(NamedTuple):
     seq: int
     ts_ns: int
     symbol: str
@@ -172,8 +166,7 @@ class PhaseChanged:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class AuctionUncrossed:
+class AuctionUncrossed(NamedTuple):
     seq: int
     ts_ns: int
     symbol: str
@@ -183,8 +176,7 @@ class AuctionUncrossed:
     opening: bool
 
 
-@dataclass(frozen=True, slots=True)
-class BookChanged:
+class BookChanged(NamedTuple):
     """The visible book of a symbol changed during this command (emitted once per symbol
     per command, after the order events), for market-data publishers."""
 
@@ -192,6 +184,37 @@ class BookChanged:
     ts_ns: int
     symbol: str
 
+
+def _same_class_eq(self: tuple[object, ...], other: object) -> bool:
+    return type(self) is type(other) and tuple.__eq__(self, other)
+
+
+def _same_class_ne(self: tuple[object, ...], other: object) -> bool:
+    return not _same_class_eq(self, other)
+
+
+for _event_class in (
+    OrderState,
+    OrderAccepted,
+    OrderRejected,
+    OrderFilled,
+    OrderCanceled,
+    OrderReplaced,
+    OrderExpired,
+    OrderTriggered,
+    CancelRejected,
+    MassCancelDone,
+    TradeOccurred,
+    PhaseChanged,
+    AuctionUncrossed,
+    BookChanged,
+):
+    for _name, _method in (
+        ("__eq__", _same_class_eq),
+        ("__ne__", _same_class_ne),
+        ("__hash__", tuple.__hash__),
+    ):
+        setattr(_event_class, _name, _method)
 
 OrderEvent = (
     OrderAccepted
