@@ -1,0 +1,156 @@
+"""Gateway benchmarks: each scenario against the server under test and a baseline, in one run.
+
+Run with::
+
+    .venv/bin/pytest -m benchmark -s -o addopts="--strict-markers" tests/bench/test_gateway_bench.py
+
+The server under test is the gateway when ``FIXGW_BENCH_CONFIG`` (its configuration file, with
+order-entry sessions ``LOAD001``... towards ``FIXGW``) and ``FIXGW_BENCH_TARGET`` (the
+``HOST:PORT`` it listens on) are set; otherwise a second baseline acceptor stands in for it, which
+shows how far two identical servers differ on this machine (ratios near 1). Figures and ratios
+are printed against the targets below; the tests assert only that nothing was lost and no
+error occurred, never a speed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tools.loadgen.bench import BenchPlan, BenchReport, load_for_scenario, run_bench
+from tools.loadgen.cpu import default_split
+from tools.loadgen.servers import ServerProcess, baseline_command, free_port, start_server
+
+pytestmark = [pytest.mark.benchmark, pytest.mark.integration, pytest.mark.slow]
+
+PIPELINED_MIN_ORDERS_PER_SECOND = 15_000
+PIPELINED_MIN_THROUGHPUT_RATIO = 0.7
+PINGPONG_MAX_P50_RATIO = 1.3
+PINGPONG_MAX_P99_RATIO = 2.0
+SESSIONS_MAX_P99_US = 5_000
+SESSIONS = 50
+SESSIONS_SECONDS = float(os.environ.get("FIXGW_BENCH_SESSIONS_SECONDS", "60"))
+
+
+@dataclass(frozen=True)
+class ServerUnderTest:
+    """How the benchmark reaches the server it measures."""
+
+    label: str
+    target: tuple[str, int]
+    gateway_config: Path | None
+    server_pid: int | None
+
+
+@pytest.fixture(scope="module")
+def server_under_test(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerUnderTest]:
+    """The gateway from FIXGW_BENCH_CONFIG/FIXGW_BENCH_TARGET, else a stand-in baseline."""
+    config, target = os.environ.get("FIXGW_BENCH_CONFIG"), os.environ.get("FIXGW_BENCH_TARGET")
+    if config and target:
+        host, _, port_text = target.rpartition(":")
+        yield ServerUnderTest("gateway", (host, int(port_text)), Path(config), None)
+        return
+    data_dir = tmp_path_factory.mktemp("stand_in")
+    port = free_port()
+    command = baseline_command(
+        port=port,
+        data_dir=data_dir,
+        sessions=SESSIONS,
+        comp_id="FIXGW",
+        client_comp_id="LOAD{n:03d}",
+    )
+    log = data_dir / "out.log"
+    server: ServerProcess
+    with start_server("stand-in", command, host="127.0.0.1", port=port, log_path=log) as server:
+        yield ServerUnderTest("stand-in", ("127.0.0.1", port), None, server.pid)
+
+
+def _bench(scenario: str, server: ServerUnderTest, tmp_path: Path) -> BenchReport:
+    client_cpus, server_cpus = default_split()
+    host, port = server.target
+    plan = BenchPlan(
+        scenario=scenario,
+        load=load_for_scenario(
+            scenario,
+            host,
+            port,
+            duration=SESSIONS_SECONDS if scenario == "sessions" else None,
+        ),
+        target=server.target,
+        gateway_config=server.gateway_config,
+        data_dir=tmp_path,
+        baseline=True,
+        client_cpus=client_cpus,
+        server_cpus=server_cpus,
+        server_pid=server.server_pid,
+        label=server.label,
+    )
+    report = run_bench(plan)
+    print()
+    print(report.table())
+    return report
+
+
+def _problems(report: BenchReport) -> list[str]:
+    return [
+        f"{r.label}: {r.orders_lost} lost, {r.errors} errors {r.error_samples[:3]}"
+        for r in report.results
+        if not r.clean
+    ]
+
+
+def _verdict(name: str, value: float | None, limit: float, *, at_least: bool) -> str:
+    if value is None:
+        return f"{name}: not measured"
+    met = value >= limit if at_least else value <= limit
+    sign = ">=" if at_least else "<="
+    return f"{name}: {value:,.3f} (target {sign} {limit:,}) {'met' if met else 'MISSED'}"
+
+
+def test_pipelined_one_session(server_under_test: ServerUnderTest, tmp_path: Path) -> None:
+    report = _bench("pipelined", server_under_test, tmp_path)
+    assert report.ratios is not None
+    candidate = report.results[0]
+    print(
+        _verdict(
+            "orders/s",
+            candidate.throughput_per_second,
+            PIPELINED_MIN_ORDERS_PER_SECOND,
+            at_least=True,
+        )
+    )
+    print(
+        _verdict(
+            "throughput ratio",
+            report.ratios["throughput"],
+            PIPELINED_MIN_THROUGHPUT_RATIO,
+            at_least=True,
+        )
+    )
+    assert report.clean, _problems(report)
+
+
+def test_pingpong_one_order_in_flight(server_under_test: ServerUnderTest, tmp_path: Path) -> None:
+    report = _bench("pingpong", server_under_test, tmp_path)
+    assert report.ratios is not None
+    print(
+        _verdict("p50 ratio", report.ratios["latency_p50"], PINGPONG_MAX_P50_RATIO, at_least=False)
+    )
+    print(
+        _verdict("p99 ratio", report.ratios["latency_p99"], PINGPONG_MAX_P99_RATIO, at_least=False)
+    )
+    assert report.clean, _problems(report)
+
+
+def test_fifty_sessions_at_a_steady_rate(
+    server_under_test: ServerUnderTest, tmp_path: Path
+) -> None:
+    report = _bench("sessions", server_under_test, tmp_path)
+    candidate = report.results[0]
+    assert candidate.sessions_logged_on == SESSIONS
+    print(_verdict("p99 us", candidate.latency_us["p99"], SESSIONS_MAX_P99_US, at_least=False))
+    assert report.clean, _problems(report)

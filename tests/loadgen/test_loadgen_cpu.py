@@ -1,0 +1,57 @@
+"""CPU lists, pinning with restore, and where a process ran."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from tools.loadgen.cpu import (
+    PinningError,
+    available_cpus,
+    cpu_ticks,
+    parse_cpus,
+    pinned,
+    placement,
+)
+
+
+def test_cpu_lists_accept_single_comma_and_range_forms() -> None:
+    cpus = available_cpus()
+    assert parse_cpus(str(cpus[0])) == {cpus[0]}
+    assert parse_cpus(f"{cpus[0]}-{cpus[-1]}") == set(range(cpus[0], cpus[-1] + 1))
+
+
+@pytest.mark.parametrize(("text", "message"), [("x", "bad CPU list"), ("4096", "not available")])
+def test_bad_cpu_lists_are_refused(text: str, message: str) -> None:
+    with pytest.raises(PinningError, match=message):
+        parse_cpus(text)
+
+
+def test_pinning_applies_for_the_block_and_is_then_undone() -> None:
+    before = os.sched_getaffinity(0)
+    target = {available_cpus()[-1]}
+    with pinned(os.getpid(), target):
+        assert os.sched_getaffinity(0) == target
+        where = placement(os.getpid())
+        assert where["affinity"] == sorted(target)
+    assert os.sched_getaffinity(0) == before
+
+
+def test_placement_reports_cpus_the_threads_ran_on() -> None:
+    where = placement(os.getpid())
+    assert where["pid"] == os.getpid()
+    assert where["last_cpus"]
+    assert set(where["last_cpus"]) <= set(available_cpus())
+
+
+def test_placement_since_a_snapshot_counts_only_threads_that_ran() -> None:
+    target = {available_cpus()[-1]}
+    with pinned(os.getpid(), target):
+        before = cpu_ticks(os.getpid())
+        deadline = time.process_time() + 0.05
+        while time.process_time() < deadline:
+            pass
+        where = placement(os.getpid(), before)
+    assert where["last_cpus"] == sorted(target)

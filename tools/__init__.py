@@ -1,0 +1,1 @@
+"""Standalone helpers: load generator, fake Alpaca server."""
