@@ -1,0 +1,153 @@
+"""The QuickFIX Application: logon checks, capture, and hand-off to the engine queue.
+
+Every callback runs on a QuickFIX thread and is guarded: the quickfix module ends the
+process (``Py_Exit``) when a callback raises anything but the few FIX exceptions it
+expects, so no other exception may leave these methods. Logon refusals raise
+``quickfix.RejectLogon``, which QuickFIX turns into a Logout carrying our text.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import quickfix as fix
+
+from fixgw import convert, handlers
+from fixgw.capture import CaptureSink, Direction, no_capture
+from fixgw.registry import SessionContext, SessionRegistry
+from fixgw.work import SessionDown, Work
+
+log = logging.getLogger("fixgw.application")
+
+
+def check_logon(message: Any, session: SessionContext) -> str | None:
+    """Why a Logon must be refused, or None when it may proceed."""
+    spec = session.spec
+    if spec.password is None:
+        return None
+    if not (message.isSetField(553) and message.isSetField(554)):
+        return "Username (553) and Password (554) are required"
+    expected_user = spec.username or spec.target_comp_id
+    if message.getField(553) != expected_user or message.getField(554) != spec.password:
+        return "wrong Username or Password"
+    return None
+
+
+class GatewayApplication(fix.Application):  # type: ignore[misc]
+    def __init__(
+        self,
+        registry: SessionRegistry,
+        put: Callable[[Work], None],
+        capture: CaptureSink = no_capture,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        super().__init__()
+        self.control: Callable[[str], bool] = lambda owner: False
+        """Handles Logons of the acceptors' control sessions (see ``fixgw.acceptors``)."""
+        self._registry = registry
+        self._put = put
+        self._capture = capture
+        self._clock = clock
+
+    def _session(self, session_id: Any) -> SessionContext | None:
+        return self._registry.get(session_id.toString())
+
+    def onCreate(self, session_id: Any) -> None:  # noqa: N802 (QuickFIX API)
+        try:
+            owner = session_id.toString()
+            if self._registry.get(owner) is not None:
+                log.info("session %s ready", owner)
+        except Exception:
+            log.exception("onCreate failed")
+
+    def onLogon(self, session_id: Any) -> None:  # noqa: N802 (QuickFIX API)
+        try:
+            owner = session_id.toString()
+            self._registry.set_logged_on(owner, True)
+            log.info("session %s logged on", owner)
+        except Exception:
+            log.exception("onLogon failed")
+
+    def onLogout(self, session_id: Any) -> None:  # noqa: N802 (QuickFIX API)
+        try:
+            owner = session_id.toString()
+            was_logged_on = self._registry.is_logged_on(owner)
+            self._registry.set_logged_on(owner, False)
+            session = self._registry.get(owner)
+            if was_logged_on and session is not None:
+                log.info("session %s logged out", owner)
+                self._put(SessionDown(session))
+        except Exception:
+            log.exception("onLogout failed")
+
+    def toAdmin(self, message: Any, session_id: Any) -> None:  # noqa: N802 (QuickFIX API)
+        """Nothing to add to administrative messages."""
+
+    def fromAdmin(self, message: Any, session_id: Any) -> None:  # noqa: N802 (QuickFIX API)
+        try:
+            if message.getHeader().getField(35) != "A":
+                return
+            if self.control(session_id.toString()):
+                raise fix.RejectLogon("acceptor stopped")
+            session = self._session(session_id)
+            if session is None:
+                refusal: str | None = "unknown session"
+            else:
+                refusal = check_logon(message, session)
+        except fix.RejectLogon:
+            raise
+        except Exception:
+            log.exception("fromAdmin failed")
+            refusal = "internal error"
+        if refusal is not None:
+            log.warning("%s: %s", session_id.toString(), refusal)
+            raise fix.RejectLogon(refusal)
+
+    def _record(self, owner: str, direction: Direction, message: Any, now: int) -> None:
+        """Hand a message to the capture sink; a failing sink never stops the order path."""
+        try:
+            session = self._registry.get(owner)
+            is_drop_copy = session is not None and session.is_drop_copy
+            self._capture(owner, direction, message.toString(), now, is_drop_copy)
+        except Exception:
+            log.exception("capture failed for a message of %s", owner)
+
+    def toApp(self, message: Any, session_id: Any) -> None:  # noqa: N802 (QuickFIX API)
+        try:
+            self._record(session_id.toString(), "out", message, self._clock())
+        except Exception:
+            log.exception("toApp failed")
+
+    def fromApp(self, message: Any, session_id: Any) -> None:  # noqa: N802 (QuickFIX API)
+        try:
+            now = self._clock()
+            session = self._session(session_id)
+            if session is None:
+                log.error("message for unregistered session %s dropped", session_id.toString())
+                return
+            self._record(session.owner, "in", message, now)
+            self._put(handlers.dispatch(message, session, now))
+        except Exception:
+            log.exception("fromApp failed on %s", session_id.toString())
+            self._internal_error(message, session_id)
+
+    def _internal_error(self, message: Any, session_id: Any) -> None:
+        try:
+            session = self._session(session_id)
+            if session is None:
+                return
+            msg_type = message.getHeader().getField(35)
+            self._put(
+                handlers.business_reject(
+                    message,
+                    session,
+                    msg_type,
+                    convert.BIZ_REJ_OTHER,
+                    "internal error while processing the message",
+                )
+            )
+        except Exception:
+            log.exception("could not answer a failed message")

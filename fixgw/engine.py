@@ -1,0 +1,341 @@
+"""The engine thread: the only thread that touches the venue, the routes, and sends reports.
+
+Concurrency model
+-----------------
+QuickFIX calls the application from its own threads (one per acceptor: the configured
+sessions share one, each dynamic session has its own). Those callbacks never act: a handler
+turns the message into a work item and puts it on one ``queue.SimpleQueue``. Timers and
+routes with their own threads (a broker stream) do the same. One engine thread takes items
+in order, calls the venue or the route, turns events into reports and sends them. So:
+
+* exactly one thread mutates the venue, in queue order, and per-order reports leave in
+  event order (ack, fills, done), because one thread builds and sends them in sequence;
+* ``SimpleQueue.put`` never blocks and takes no lock a QuickFIX thread could be waiting on.
+
+Why ``Session.sendToTarget`` from this thread cannot deadlock: the quickfix module is built
+by SWIG with ``-threads``, so every wrapped call releases the GIL before entering C++ and
+every callback into Python (``toApp``, ``fromApp``...) takes it back with
+``PyGILState_Ensure``. ``sendToTarget`` locks the session's mutex and calls ``toApp`` while
+holding it; a QuickFIX thread may hold the same mutex (a resend, a heartbeat) and call
+``toApp`` too. Both wait for the GIL only while holding no Python-level lock, and the GIL
+holder never waits for the session mutex without first releasing the GIL (it is inside a
+wrapped call), so no cycle forms. A cycle would need a Python lock held across
+``sendToTarget`` that a callback also takes; there is none: callbacks only ``put`` on the
+queue and read the registry under its own short lock, which is never held across a
+QuickFIX call. ``tests/gateway/test_quickfix_threading.py`` checks the GIL release.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+import quickfix as fix
+
+from fixgw import convert, reports
+from fixgw.handlers import MASS_CANCEL_OTHER
+from fixgw.registry import SessionContext, SessionRegistry
+from fixgw.route import Route, RouteEvent, VenueApi
+from fixgw.work import (
+    Call,
+    MassStatusRequest,
+    OrderCommand,
+    Reply,
+    RouteEvents,
+    SessionDown,
+    StatusRequest,
+    Stop,
+    Timer,
+    Work,
+)
+from venue.commands import CancelOrder, MassCancel, ReplaceOrder, SubmitOrder, Tick
+from venue.config import LP_OWNER
+from venue.events import MassCancelDone
+from venue.types import CancelReason
+
+log = logging.getLogger("fixgw.engine")
+
+T = TypeVar("T")
+EventListener = Callable[[Sequence[RouteEvent], int], None]
+"""Called on the engine thread after the owners' reports went out (drop copy, market data)."""
+
+TICK_INTERVAL_S = 0.1
+
+Sender = Callable[[SessionContext, Any], None]
+
+
+def send_to_target(session: SessionContext, message: Any) -> None:
+    """Hand a message to QuickFIX: it is stored for resend, then sent if logged on."""
+    fix.Session.sendToTarget(message, session.session_id)
+
+
+class Engine:
+    def __init__(
+        self,
+        venue: VenueApi,
+        routes: Mapping[str, Route],
+        registry: SessionRegistry,
+        *,
+        clock: Callable[[], int] = time.time_ns,
+        tick_interval_s: float = TICK_INTERVAL_S,
+        sender: Sender | None = None,
+    ) -> None:
+        self.venue = venue
+        self._sender = sender or send_to_target
+        self.routes = routes
+        self.registry = registry
+        self.clock = clock
+        self._queue: queue.SimpleQueue[Work] = queue.SimpleQueue()
+        self._listeners: list[EventListener] = []
+        self._mass_cancels: dict[tuple[str, str], str] = {}
+        self._unreported_kinds: set[type] = set()
+        self._tick_interval_s = tick_interval_s
+        self._tick_pending = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fixgw-engine", daemon=True)
+        self._timer = threading.Thread(target=self._tick_loop, name="fixgw-timer", daemon=True)
+        self.reports_sent = 0
+        self.send_failures = 0
+
+    # -- other threads --------------------------------------------------------------------
+
+    def put(self, work: Work) -> None:
+        """Thread-safe, never blocks."""
+        self._queue.put(work)
+
+    def emit(self, events: Sequence[RouteEvent]) -> None:
+        """Event sink for routes that answer on their own threads."""
+        self._queue.put(RouteEvents(tuple(events)))
+
+    def call(self, function: Callable[[], T], timeout: float | None = 10.0) -> T:
+        """Run ``function`` on the engine thread and return its result."""
+        result: Future[Any] = Future()
+        self._queue.put(Call(function, result))
+        value: T = result.result(timeout)
+        return value
+
+    def add_listener(self, listener: EventListener) -> None:
+        """Register before ``start``; listeners run on the engine thread and must not block."""
+        self._listeners.append(listener)
+
+    def start(self) -> None:
+        self._thread.start()
+        if self._tick_interval_s > 0:
+            self._timer.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Process everything queued so far, then stop the thread."""
+        self._stopping.set()
+        if self._timer.is_alive():
+            self._timer.join(timeout)
+        if self._thread.is_alive():
+            self._queue.put(Stop())
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _tick_loop(self) -> None:
+        while not self._stopping.wait(self._tick_interval_s):
+            if not self._tick_pending.is_set():
+                self._tick_pending.set()
+                self._queue.put(Timer())
+
+    # -- the engine thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            work = self._queue.get()
+            if isinstance(work, Stop):
+                return
+            try:
+                self._do(work)
+            except Exception:
+                log.exception("engine failed on %r", work)
+
+    def _do(self, work: Work) -> None:
+        now = self.clock()
+        if isinstance(work, OrderCommand):
+            self._order_command(work, now)
+        elif isinstance(work, Reply):
+            self._send(work.session, work.message)
+        elif isinstance(work, StatusRequest):
+            self._status(work, now)
+        elif isinstance(work, MassStatusRequest):
+            self._mass_status(work, now)
+        elif isinstance(work, SessionDown):
+            self._session_down(work.session, now)
+        elif isinstance(work, RouteEvents):
+            self._publish(work.events, now)
+        elif isinstance(work, Timer):
+            self._tick_pending.clear()
+            self._publish(self.venue.handle(Tick(), now), now)
+        elif isinstance(work, Call):
+            self._call(work)
+
+    def _call(self, work: Call) -> None:
+        try:
+            work.result.set_result(work.function())
+        except Exception as exc:
+            work.result.set_exception(exc)
+
+    def _route(self, session: SessionContext) -> Route:
+        return self.routes[session.spec.route]
+
+    def _order_command(self, work: OrderCommand, now: int) -> None:
+        command = work.command
+        route = self._route(work.session)
+        try:
+            if isinstance(command, SubmitOrder):
+                events = route.submit(command, now)
+            elif isinstance(command, CancelOrder):
+                events = route.cancel(command, now)
+            elif isinstance(command, ReplaceOrder):
+                events = route.replace(command, now)
+            else:
+                self._mass_cancels[(command.owner, command.request_id)] = work.request_type
+                events = route.mass_cancel(command, now)
+        except Exception as exc:
+            log.exception("route %s failed on %r", work.session.spec.route, command)
+            self._mass_cancels.pop((command.owner, getattr(command, "request_id", "")), None)
+            self._send(work.session, _route_failure(work, f"route error: {exc}", now))
+            return
+        self._publish(events, now)
+
+    def _publish(self, events: Sequence[RouteEvent], now: int) -> None:
+        for event in events:
+            owner = reports.event_owner(event)
+            if owner is None:
+                self._unreported(event)
+                continue
+            if owner == LP_OWNER:
+                continue
+            session = self.registry.get(owner)
+            if session is None:
+                log.warning("no session for owner %s; %s not reported", owner, type(event).__name__)
+                self.send_failures += 1
+                continue
+            if isinstance(event, MassCancelDone):
+                self._mass_cancel_done(session, event)
+                continue
+            self._send(session, reports.report_for_event(event))
+        for listener in self._listeners:
+            try:
+                listener(events, now)
+            except Exception:
+                log.exception("event listener %r failed", listener)
+
+    def _unreported(self, event: RouteEvent) -> None:
+        """Public events (trades, phases, book changes) have no owner report; an order event
+        of a kind no report exists for is a bug in a route, said once per kind."""
+        kind = type(event)
+        if hasattr(event, "order") and kind not in self._unreported_kinds:
+            self._unreported_kinds.add(kind)
+            log.error("no execution report for %s events; they are not sent", kind.__name__)
+
+    def _mass_cancel_done(self, session: SessionContext, event: MassCancelDone) -> None:
+        """Answer a client's mass cancel; cancels the gateway made itself get no report."""
+        request_type = self._mass_cancels.pop((event.owner, event.request_id), None)
+        if request_type is not None:
+            self._send(session, reports.mass_cancel_report(event, request_type=request_type))
+
+    def _status(self, work: StatusRequest, now: int) -> None:
+        order = self._route(work.session).order(work.session.owner, work.cl_ord_id)
+        if order is None and work.order_id is not None:
+            candidate = self.venue.order_by_id(work.order_id)
+            if candidate is not None and candidate.owner == work.session.owner:
+                order = candidate
+        if order is None:
+            message = reports.unknown_order_status(
+                cl_ord_id=work.cl_ord_id,
+                order_id=work.order_id,
+                symbol=work.symbol,
+                side=work.side,
+                ts_ns=now,
+                request_id=work.request_id,
+            )
+        else:
+            message = reports.status_report(order, ts_ns=now, request_id=work.request_id)
+        self._send(work.session, message)
+
+    def _mass_status(self, work: MassStatusRequest, now: int) -> None:
+        orders = self._route(work.session).open_orders(
+            work.session.owner, symbol=work.symbol, side=work.side
+        )
+        if not orders:
+            self._send(
+                work.session,
+                reports.no_orders_status(
+                    mass_request_id=work.request_id, symbol=work.symbol, ts_ns=now
+                ),
+            )
+            return
+        for index, order in enumerate(orders, start=1):
+            report = reports.status_report(
+                order,
+                ts_ns=now,
+                mass_request_id=work.request_id,
+                total=len(orders),
+                last=index == len(orders),
+            )
+            self._send(work.session, report)
+
+    def _session_down(self, session: SessionContext, now: int) -> None:
+        if not session.spec.cancel_on_disconnect or session.is_drop_copy:
+            return
+        command = MassCancel(
+            owner=session.owner,
+            request_id=f"cancel-on-disconnect-{now}",
+            reason=CancelReason.DISCONNECT,
+        )
+        self._publish(self._route(session).mass_cancel(command, now), now)
+
+    def send(self, session: SessionContext, message: Any) -> None:
+        """Send one message; for listeners on the engine thread (drop copy...)."""
+        self._send(session, message)
+
+    def _send(self, session: SessionContext, message: Any) -> None:
+        try:
+            self._sender(session, message)
+        except Exception:
+            self.send_failures += 1
+            log.exception("could not send to %s", session.owner)
+            return
+        self.reports_sent += 1
+
+
+def _route_failure(work: OrderCommand, text: str, now: int) -> Any:
+    command = work.command
+    if isinstance(command, SubmitOrder):
+        request = {
+            11: command.cl_ord_id,
+            55: command.symbol,
+            54: convert.SIDE_TO_FIX[command.side],
+            38: convert.format_qty(command.qty),
+            40: convert.ORD_TYPE_TO_FIX[command.ord_type],
+        }
+        return reports.gateway_reject(request, reason=convert.ORD_REJ_OTHER, text=text, ts_ns=now)
+    if isinstance(command, CancelOrder | ReplaceOrder):
+        return reports.cancel_reject(
+            cl_ord_id=command.cl_ord_id,
+            orig_cl_ord_id=command.orig_cl_ord_id,
+            order_id=command.order_id,
+            ord_status="8",
+            response_to_replace=isinstance(command, ReplaceOrder),
+            reason=convert.CXL_REJ_OTHER,
+            text=text,
+            ts_ns=now,
+        )
+    return reports.mass_cancel_rejected(
+        cl_ord_id=command.request_id,
+        request_type=work.request_type or "7",
+        reason=MASS_CANCEL_OTHER,
+        text=text,
+        ts_ns=now,
+    )

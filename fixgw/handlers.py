@@ -1,0 +1,299 @@
+"""Inbound application messages: one handler per MsgType, the Python MessageCracker.
+
+A handler runs on a QuickFIX thread inside ``fromApp``. It reads fields by integer tag,
+converts them with ``fixgw.convert`` and returns one work item for the engine queue: a venue
+command, a query, or a ready-made reject. It never touches the venue and never sends.
+
+QuickFIX has already checked the message against the data dictionary (types, enums,
+required fields); handlers check what the dictionary cannot: values this venue does not
+support and fields that are required only by our rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fixgw import convert, reports
+from fixgw.registry import SessionContext
+from fixgw.work import MassStatusRequest, OrderCommand, Reply, StatusRequest, Work
+from venue.commands import CancelOrder, MassCancel, ReplaceOrder, SubmitOrder
+from venue.types import TimeInForce
+
+Handler = Callable[[Any, SessionContext, int], Work]
+
+FIELD_NAMES = {
+    11: "ClOrdID",
+    38: "OrderQty",
+    40: "OrdType",
+    41: "OrigClOrdID",
+    54: "Side",
+    55: "Symbol",
+    530: "MassCancelRequestType",
+    584: "MassStatusReqID",
+    585: "MassStatusReqType",
+}
+
+MASS_CANCEL_FOR_SECURITY = "1"
+MASS_CANCEL_ALL = "7"
+MASS_STATUS_FOR_SECURITY = "1"
+MASS_STATUS_ALL = "7"
+MASS_CANCEL_NOT_SUPPORTED = "0"
+MASS_CANCEL_OTHER = "99"
+
+
+class MissingFieldError(Exception):
+    def __init__(self, tag: int, why: str = "") -> None:
+        name = FIELD_NAMES.get(tag, "field")
+        super().__init__(f"{name} ({tag}) is required{why}")
+        self.tag = tag
+
+
+def _optional(message: Any, tag: int) -> str | None:
+    return message.getField(tag) if message.isSetField(tag) else None
+
+
+def _required(message: Any, tag: int, why: str = "") -> str:
+    if not message.isSetField(tag):
+        raise MissingFieldError(tag, why)
+    value: str = message.getField(tag)
+    return value
+
+
+def _ref_seq_num(message: Any) -> str | None:
+    header = message.getHeader()
+    return header.getField(34) if header.isSetField(34) else None
+
+
+def business_reject(
+    message: Any, session: SessionContext, msg_type: str, reason: int, text: str
+) -> Reply:
+    reject = reports.business_reject(
+        ref_msg_type=msg_type,
+        ref_seq_num=_ref_seq_num(message),
+        reason=reason,
+        text=text,
+        ref_id=_optional(message, 11),
+    )
+    return Reply(session, reject)
+
+
+def _expire_at(message: Any) -> int | None:
+    expire_time = _optional(message, 126)
+    if expire_time is not None:
+        return convert.parse_utc_timestamp(expire_time, 126)
+    expire_date = _optional(message, 432)
+    if expire_date is not None:
+        return convert.parse_expire_date(expire_date, 432)
+    return None
+
+
+def new_order_single(message: Any, session: SessionContext, now_ns: int) -> Work:
+    cl_ord_id = _required(message, 11)
+    symbol = _required(message, 55)
+    if not message.isSetField(38):
+        why = "; CashOrderQty is not supported" if message.isSetField(152) else ""
+        raise MissingFieldError(38, why)
+    request = {
+        tag: message.getField(tag)
+        for tag in (11, 55, 54, 38, 40, 44, 99, 59, 126)
+        if message.isSetField(tag)
+    }
+    try:
+        tif_code = request.get(59)
+        command = SubmitOrder(
+            owner=session.owner,
+            firm=session.spec.firm,
+            cl_ord_id=cl_ord_id,
+            symbol=symbol,
+            side=convert.side(_required(message, 54)),
+            ord_type=convert.ord_type(_required(message, 40)),
+            tif=convert.time_in_force(tif_code) if tif_code else TimeInForce.DAY,
+            qty=convert.parse_qty(request[38]),
+            price=convert.parse_price(request[44]) if 44 in request else None,
+            stop_price=convert.parse_price(request[99], 99) if 99 in request else None,
+            expire_at_ns=_expire_at(message),
+        )
+    except convert.ConversionError as exc:
+        reject = reports.gateway_reject(
+            request, reason=exc.ord_rej_reason, text=exc.text, ts_ns=now_ns
+        )
+        return Reply(session, reject)
+    return OrderCommand(session, command)
+
+
+def _cancel_reject(
+    message: Any, session: SessionContext, now_ns: int, text: str, replace: bool
+) -> Reply:
+    reject = reports.cancel_reject(
+        cl_ord_id=_required(message, 11),
+        orig_cl_ord_id=_required(message, 41),
+        order_id=_optional(message, 37),
+        ord_status="8",
+        response_to_replace=replace,
+        reason=convert.CXL_REJ_OTHER,
+        text=text,
+        ts_ns=now_ns,
+    )
+    return Reply(session, reject)
+
+
+def order_cancel_request(message: Any, session: SessionContext, now_ns: int) -> Work:
+    command = CancelOrder(
+        owner=session.owner,
+        cl_ord_id=_required(message, 11),
+        orig_cl_ord_id=_required(message, 41),
+        order_id=_optional(message, 37),
+    )
+    return OrderCommand(session, command)
+
+
+def order_cancel_replace_request(message: Any, session: SessionContext, now_ns: int) -> Work:
+    cl_ord_id = _required(message, 11)
+    orig_cl_ord_id = _required(message, 41)
+    qty_text = _required(message, 38)
+    try:
+        price = _optional(message, 44)
+        stop_price = _optional(message, 99)
+        side = _optional(message, 54)
+        ord_type = _optional(message, 40)
+        tif = _optional(message, 59)
+        command = ReplaceOrder(
+            owner=session.owner,
+            cl_ord_id=cl_ord_id,
+            orig_cl_ord_id=orig_cl_ord_id,
+            qty=convert.parse_qty(qty_text),
+            price=convert.parse_price(price) if price is not None else None,
+            stop_price=convert.parse_price(stop_price, 99) if stop_price is not None else None,
+            tif=convert.time_in_force(tif) if tif is not None else None,
+            expire_at_ns=_expire_at(message),
+            order_id=_optional(message, 37),
+            symbol=_optional(message, 55),
+            side=convert.side(side) if side is not None else None,
+            ord_type=convert.ord_type(ord_type) if ord_type is not None else None,
+        )
+    except convert.ConversionError as exc:
+        return _cancel_reject(message, session, now_ns, exc.text, replace=True)
+    return OrderCommand(session, command)
+
+
+def order_status_request(message: Any, session: SessionContext, now_ns: int) -> Work:
+    return StatusRequest(
+        session=session,
+        cl_ord_id=_required(message, 11),
+        order_id=_optional(message, 37),
+        symbol=_optional(message, 55) or "[N/A]",
+        side=_optional(message, 54) or "1",
+        request_id=_optional(message, 790),
+    )
+
+
+def order_mass_cancel_request(message: Any, session: SessionContext, now_ns: int) -> Work:
+    cl_ord_id = _required(message, 11)
+    request_type = _required(message, 530)
+    symbol = _optional(message, 55)
+    side_code = _optional(message, 54)
+
+    def rejected(reason: str, text: str) -> Reply:
+        report = reports.mass_cancel_rejected(
+            cl_ord_id=cl_ord_id, request_type=request_type, reason=reason, text=text, ts_ns=now_ns
+        )
+        return Reply(session, report)
+
+    if request_type not in (MASS_CANCEL_FOR_SECURITY, MASS_CANCEL_ALL):
+        return rejected(
+            MASS_CANCEL_NOT_SUPPORTED,
+            f"MassCancelRequestType {request_type} is not supported (use 1 or 7)",
+        )
+    if request_type == MASS_CANCEL_FOR_SECURITY and not symbol:
+        raise MissingFieldError(55, " when MassCancelRequestType is 1")
+    try:
+        side = convert.side(side_code) if side_code is not None else None
+    except convert.ConversionError as exc:
+        return rejected(MASS_CANCEL_OTHER, exc.text)
+    command = MassCancel(
+        owner=session.owner,
+        request_id=cl_ord_id,
+        symbol=symbol if request_type == MASS_CANCEL_FOR_SECURITY else None,
+        side=side,
+    )
+    return OrderCommand(session, command, request_type=request_type)
+
+
+def order_mass_status_request(message: Any, session: SessionContext, now_ns: int) -> Work:
+    request_id = _required(message, 584)
+    request_type = _required(message, 585)
+    symbol = _optional(message, 55)
+    side_code = _optional(message, 54)
+    if request_type not in (MASS_STATUS_FOR_SECURITY, MASS_STATUS_ALL):
+        return business_reject(
+            message,
+            session,
+            "AF",
+            convert.BIZ_REJ_OTHER,
+            f"MassStatusReqType {request_type} is not supported (use 1 or 7)",
+        )
+    if request_type == MASS_STATUS_FOR_SECURITY and not symbol:
+        raise MissingFieldError(55, " when MassStatusReqType is 1")
+    try:
+        side = convert.side(side_code) if side_code is not None else None
+    except convert.ConversionError as exc:
+        return business_reject(message, session, "AF", convert.BIZ_REJ_OTHER, exc.text)
+    return MassStatusRequest(
+        session=session,
+        request_id=request_id,
+        request_type=request_type,
+        symbol=symbol if request_type == MASS_STATUS_FOR_SECURITY else None,
+        side=side,
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    "D": new_order_single,
+    "F": order_cancel_request,
+    "G": order_cancel_replace_request,
+    "H": order_status_request,
+    "q": order_mass_cancel_request,
+    "AF": order_mass_status_request,
+}
+"""Order-entry handlers by MsgType. Colleagues add theirs (market data V...) by key."""
+
+ORDER_ENTRY_TYPES = frozenset(HANDLERS)
+
+
+def dispatch(message: Any, session: SessionContext, now_ns: int) -> Work:
+    """Route one inbound application message to its handler; every outcome is a work item.
+
+    Unknown types, drop-copy sessions sending orders and missing fields all become a
+    BusinessMessageReject, never silence.
+    """
+    msg_type: str = message.getHeader().getField(35)
+    handler = HANDLERS.get(msg_type)
+    if handler is None:
+        return business_reject(
+            message,
+            session,
+            msg_type,
+            convert.BIZ_REJ_UNSUPPORTED_MSG_TYPE,
+            f"MsgType {msg_type} is not supported",
+        )
+    if session.is_drop_copy and msg_type in ORDER_ENTRY_TYPES:
+        return business_reject(
+            message,
+            session,
+            msg_type,
+            convert.BIZ_REJ_NOT_AUTHORIZED,
+            "drop-copy sessions cannot enter or query orders",
+        )
+    try:
+        return handler(message, session, now_ns)
+    except MissingFieldError as exc:
+        return business_reject(
+            message,
+            session,
+            msg_type,
+            convert.BIZ_REJ_CONDITIONALLY_REQUIRED_FIELD_MISSING,
+            str(exc),
+        )
+    except convert.ConversionError as exc:
+        return business_reject(message, session, msg_type, convert.BIZ_REJ_OTHER, exc.text)

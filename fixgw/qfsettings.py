@@ -1,0 +1,83 @@
+"""The settings text handed to QuickFIX for one acceptor.
+
+The gateway's session front owns the public ports, so every QuickFIX acceptor listens on a
+loopback port of its own and accepts connections from the local host only. This module
+injects what a minimal settings file leaves out: the FIX 4.4 data dictionary, the FileStore
+and FileLog folders under the data directory, an always-open session schedule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from fixgw.settings import GATEWAY_KEYS, GatewaySettings, SessionSpec, data_dictionary_path
+
+LOOPBACK = "127.0.0.1"
+
+
+def _has(section: dict[str, str], key: str) -> bool:
+    return any(k.lower() == key.lower() for k in section)
+
+
+def _get(section: dict[str, str], key: str) -> str | None:
+    return next((v for k, v in section.items() if k.lower() == key.lower()), None)
+
+
+def acceptor_settings_text(
+    settings: GatewaySettings,
+    sessions: Sequence[SessionSpec],
+    internal_port: int,
+    data_dir: Path,
+    control_comp_id: str,
+) -> str:
+    """QuickFIX settings for an acceptor serving ``sessions`` on ``internal_port``.
+
+    The acceptor also gets a control session (``control_comp_id`` -> our CompID) that only
+    the gateway itself logs on to, to stop the acceptor from its own thread.
+    """
+    ours = {k.lower() for k in GATEWAY_KEYS}
+    default = {k: v for k, v in settings.default.items() if k.lower() not in ours}
+    injected = {
+        "ConnectionType": "acceptor",
+        "StartTime": "00:00:00",
+        "EndTime": "00:00:00",
+        "FileStorePath": str(data_dir / "store"),
+        "FileLogPath": str(data_dir / "log"),
+    }
+    for key, value in injected.items():
+        if not _has(default, key):
+            default[key] = value
+    use_dictionary = (_get(default, "UseDataDictionary") or "Y").upper() != "N"
+    if use_dictionary and not _has(default, "DataDictionary"):
+        default["UseDataDictionary"] = "Y"
+        default["DataDictionary"] = str(data_dictionary_path())
+    default["AllowedRemoteAddresses"] = LOOPBACK
+    default = {k: v for k, v in default.items() if k.lower() != "socketacceptport"}
+    lines = ["[DEFAULT]", *(f"{k}={v}" for k, v in default.items())]
+    for spec in sessions:
+        body = {
+            k: v
+            for k, v in spec.quickfix.items()
+            if k.lower() not in ("socketacceptport", "sendercompid", "targetcompid")
+        }
+        lines += [
+            "",
+            "[SESSION]",
+            f"SenderCompID={spec.sender_comp_id}",
+            f"TargetCompID={spec.target_comp_id}",
+            *(f"{k}={v}" for k, v in body.items()),
+            f"SocketAcceptPort={internal_port}",
+        ]
+    first = sessions[0]
+    lines += [
+        "",
+        "[SESSION]",
+        f"BeginString={first.begin_string}",
+        f"SenderCompID={first.sender_comp_id}",
+        f"TargetCompID={control_comp_id}",
+        f"FileStorePath={data_dir / 'control' / 'store'}",
+        f"FileLogPath={data_dir / 'control' / 'log'}",
+        f"SocketAcceptPort={internal_port}",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,91 @@
+"""``fixgw serve``: run the acceptor in front of the venue until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from fixgw.alpaca import AlpacaConfigError, alpaca_route
+from fixgw.gateway import Gateway, GatewayError
+from fixgw.logs import configure_logging, logging_options
+from fixgw.route import DEFAULT_ROUTES
+from fixgw.settings import SettingsError, load_settings
+from venue.instruments import load_instruments
+
+
+@click.command("serve")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="QuickFIX settings file with the gateway's session keys "
+    "(default: the shipped sessions/default.cfg).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var"),
+    show_default=True,
+    help="Folder for FIX stores, FIX logs and the venue journal.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    help="Listen on this port for every session instead of SocketAcceptPort (0: any free port).",
+)
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option(
+    "--instruments",
+    "instruments_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Instrument definitions (TOML); default: the shipped specs/instruments.toml.",
+)
+@logging_options
+def serve(
+    *,
+    config_path: Path | None,
+    data_dir: Path,
+    port: int | None,
+    host: str,
+    instruments_path: Path | None,
+    log_level: str,
+    log_json: bool,
+) -> None:
+    """Accept FIX 4.4 sessions and trade their orders on the venue."""
+    configure_logging(log_level, json_lines=log_json)
+    try:
+        settings = load_settings(config_path)
+    except SettingsError as exc:
+        raise click.BadParameter(str(exc), param_hint="--config") from None
+    if port is not None:
+        settings = settings.with_port(port)
+    instruments = None
+    if instruments_path is not None:
+        instruments = load_instruments(instruments_path)
+    routes = {**DEFAULT_ROUTES, "alpaca": alpaca_route}
+    gateway = Gateway(settings, data_dir, host=host, instruments=instruments, routes=routes)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # Installed after quickfix is imported: its module init resets SIGINT to the default.
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        gateway.start()
+    except SettingsError as exc:
+        raise click.BadParameter(str(exc), param_hint="--config") from None
+    except (GatewayError, AlpacaConfigError, OSError) as exc:
+        raise click.ClickException(f"cannot start: {exc}") from None
+    sessions = ", ".join(s.session_id for s in settings.sessions)
+    click.echo(f"fixgw serving {sessions} on {host}:{gateway.port} (data in {data_dir})")
+    while not stop.wait(0.5):
+        pass
+    click.echo("stopping: logging out sessions")
+    gateway.stop()
+    click.echo("stopped")

@@ -1,0 +1,208 @@
+"""The engine thread alone: a real venue, reports captured instead of sent."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from qfclient import fields_of
+
+from fixgw.engine import Engine
+from fixgw.registry import SessionContext, SessionRegistry
+from fixgw.route import VenueRoute
+from fixgw.settings import parse_settings
+from fixgw.work import MassStatusRequest, OrderCommand, SessionDown, StatusRequest
+from venue.commands import MassCancel, SubmitOrder
+from venue.config import LiquidityConfig, VenueConfig
+from venue.instruments import load_instruments
+from venue.journal import MemoryJournal
+from venue.types import OrdType, Side, TimeInForce
+from venue.venue import Venue
+
+SESSIONS = """
+[DEFAULT]
+BeginString=FIX.4.4
+SenderCompID=FIXGW
+SocketAcceptPort=0
+[SESSION]
+TargetCompID=BUYER
+Firm=B
+CancelOnDisconnect=Y
+[SESSION]
+TargetCompID=SELLER
+Firm=S
+"""
+
+
+class Recorder:
+    """Sender stand-in: keeps (owner, fields) in send order; optionally slow."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[int, str]]] = []
+        self.delay_s = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self, session: SessionContext, message: Any) -> None:
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        with self.lock:
+            self.sent.append((session.owner, fields_of(message)))
+
+    def of(self, owner_suffix: str) -> list[dict[int, str]]:
+        with self.lock:
+            return [fields for owner, fields in self.sent if owner.endswith(owner_suffix)]
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+def make_engine(recorder: Recorder, liquidity: bool = False) -> tuple[Engine, dict[str, Any]]:
+    venue = Venue(
+        load_instruments(),
+        VenueConfig(liquidity=LiquidityConfig(enabled=liquidity)),
+        MemoryJournal(),
+    )
+    registry = SessionRegistry()
+    sessions = {s.target_comp_id: registry.add(s) for s in parse_settings(SESSIONS).sessions}
+    engine = Engine(
+        venue, {"venue": VenueRoute(venue)}, registry, tick_interval_s=0.01, sender=recorder
+    )
+    return engine, sessions
+
+
+@pytest.fixture
+def engine(recorder: Recorder) -> Iterator[tuple[Engine, dict[str, Any]]]:
+    engine, sessions = make_engine(recorder)
+    engine.start()
+    yield engine, sessions
+    engine.stop()
+
+
+def submit(session: SessionContext, cl_ord_id: str, side: Side, qty: int, price: int) -> Any:
+    return OrderCommand(
+        session,
+        SubmitOrder(
+            owner=session.owner,
+            firm=session.spec.firm,
+            cl_ord_id=cl_ord_id,
+            symbol="AAPL",
+            side=side,
+            ord_type=OrdType.LIMIT,
+            tif=TimeInForce.DAY,
+            qty=qty,
+            price=price,
+        ),
+    )
+
+
+def test_reports_leave_per_order_in_event_order(engine: Any, recorder: Recorder) -> None:
+    core, sessions = engine
+    core.put(submit(sessions["BUYER"], "B1", Side.BUY, 300, 2_280_000))
+    for n in range(3):
+        core.put(submit(sessions["SELLER"], f"S{n}", Side.SELL, 100, 2_280_000))
+    core.call(lambda: None)
+    buyer = recorder.of("BUYER")
+    assert [(m[150], m[39], m[14]) for m in buyer] == [
+        ("0", "0", "0"),
+        ("F", "1", "100"),
+        ("F", "1", "200"),
+        ("F", "2", "300"),
+    ]
+    assert [m[11] for m in recorder.of("SELLER")] == ["S0", "S0", "S1", "S1", "S2", "S2"]
+
+
+def test_stop_drains_every_queued_command_first(recorder: Recorder) -> None:
+    core, sessions = make_engine(recorder)
+    recorder.delay_s = 0.001
+    core.start()
+    for n in range(200):
+        core.put(submit(sessions["BUYER"], f"Q{n}", Side.BUY, 1, 2_200_000))
+    core.stop()
+    assert len(recorder.of("BUYER")) == 200
+    assert not core.running
+
+
+def test_timer_reaches_the_venue_and_liquidity_reports_go_nowhere(recorder: Recorder) -> None:
+    core, _ = make_engine(recorder, liquidity=True)
+    core.start()
+    try:
+        start = core.call(lambda: core.venue.now_ns)  # type: ignore[attr-defined]
+        time.sleep(0.2)
+        assert core.call(lambda: core.venue.now_ns) > start  # type: ignore[attr-defined]
+        assert core.call(lambda: core.venue.open_orders(owner="LP"))
+    finally:
+        core.stop()
+    assert recorder.sent == []
+    assert core.send_failures == 0
+
+
+def test_status_and_mass_status_read_the_route(engine: Any, recorder: Recorder) -> None:
+    core, sessions = engine
+    buyer = sessions["BUYER"]
+    core.put(submit(buyer, "ST1", Side.BUY, 10, 2_200_000))
+    core.put(StatusRequest(buyer, "ST1", None, "AAPL", "1", "R1"))
+    core.put(StatusRequest(buyer, "NOPE", None, "AAPL", "1", None))
+    core.put(MassStatusRequest(buyer, "M1", "7", None, None))
+    core.call(lambda: None)
+    ack, status, unknown, mass = recorder.of("BUYER")
+    assert (status[150], status[37], status[790]) == ("I", ack[37], "R1")
+    assert (unknown[150], unknown[39], unknown[103]) == ("I", "8", "5")
+    assert (mass[584], mass[911], mass[912]) == ("M1", "1", "Y")
+
+
+def test_session_down_cancels_only_with_cancel_on_disconnect(
+    engine: Any, recorder: Recorder
+) -> None:
+    core, sessions = engine
+    core.put(submit(sessions["BUYER"], "D1", Side.BUY, 10, 2_200_000))
+    core.put(submit(sessions["SELLER"], "D2", Side.SELL, 10, 2_400_000))
+    core.put(SessionDown(sessions["BUYER"]))
+    core.put(SessionDown(sessions["SELLER"]))
+    core.call(lambda: None)
+    assert [m[150] for m in recorder.of("BUYER")] == ["0", "4"]
+    assert recorder.of("BUYER")[1][58] == "canceled on disconnect"
+    assert [m[150] for m in recorder.of("SELLER")] == ["0"]
+
+
+def test_client_mass_cancel_is_answered_but_internal_ones_are_not(
+    engine: Any, recorder: Recorder
+) -> None:
+    core, sessions = engine
+    buyer = sessions["BUYER"]
+    core.put(submit(buyer, "MC1", Side.BUY, 10, 2_200_000))
+    core.put(OrderCommand(buyer, MassCancel(owner=buyer.owner, request_id="REQ"), "7"))
+    core.call(lambda: None)
+    kinds = [m[35] for m in recorder.of("BUYER")]
+    assert kinds == ["8", "8", "r"]
+    assert recorder.of("BUYER")[2][533] == "1"
+
+
+def test_a_failing_route_answers_with_a_reject(recorder: Recorder) -> None:
+    class BrokenRoute(VenueRoute):
+        def submit(self, cmd: SubmitOrder, now_ns: int) -> list[Any]:
+            raise ConnectionError("broker down")
+
+    core, sessions = make_engine(recorder)
+    core.routes = {"venue": BrokenRoute(core.venue)}  # type: ignore[arg-type]
+    core.start()
+    try:
+        core.put(submit(sessions["BUYER"], "X1", Side.BUY, 10, 2_200_000))
+        core.call(lambda: None)
+    finally:
+        core.stop()
+    (reject,) = recorder.of("BUYER")
+    assert (reject[150], reject[39], reject[103], reject[37]) == ("8", "8", "99", "NONE")
+    assert reject[58] == "route error: broker down"
+
+
+def test_call_returns_results_and_raises_errors_from_the_engine_thread(engine: Any) -> None:
+    core, _ = engine
+    assert core.call(threading.current_thread).name == "fixgw-engine"
+    with pytest.raises(ZeroDivisionError):
+        core.call(lambda: 1 / 0)
+    assert core.running

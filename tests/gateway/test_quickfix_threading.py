@@ -1,0 +1,125 @@
+"""The threading facts the engine relies on, checked against the installed quickfix module."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import quickfix as fix
+from rawfix import RawClient, utc_now
+
+from fixgw import handlers
+from fixgw.gateway import Gateway
+
+pytestmark = pytest.mark.integration
+
+
+def test_send_to_target_releases_the_gil_while_it_waits_for_the_session(
+    gateway_factory: Callable[..., Gateway],
+) -> None:
+    """A send blocked on the session mutex must not hold the GIL.
+
+    The engine's report for the order blocks inside ``toApp`` (the capture sink waits),
+    holding the session mutex. A second thread then sends to the same session and blocks on
+    that mutex. Only if the wrapper released the GIL can this thread run on and release the
+    first send; otherwise the process would hang here.
+    """
+    in_to_app = threading.Event()
+    release = threading.Event()
+
+    def capture(session_id: str, direction: str, raw: str, ts_ns: int, dc: bool) -> None:
+        if direction == "out" and not release.is_set():
+            in_to_app.set()
+            release.wait(10)
+
+    gateway = gateway_factory(capture=capture)
+    with RawClient(gateway.port, "CLIENT1") as client:
+        client.logon(reset=True)
+        client.send(
+            "D",
+            [
+                (11, "G1"),
+                (55, "AAPL"),
+                (54, "1"),
+                (60, utc_now()),
+                (38, "1"),
+                (40, "2"),
+                (44, "220.00"),
+            ],
+        )
+        assert in_to_app.wait(5)
+        session_id = gateway.registry.get("FIX.4.4:FIXGW->CLIENT1").session_id  # type: ignore[union-attr]
+        sent = threading.Event()
+
+        def second_sender() -> None:
+            heartbeat = fix.Message()
+            heartbeat.getHeader().setField(35, "0")
+            fix.Session.sendToTarget(heartbeat, session_id)
+            sent.set()
+
+        other = threading.Thread(target=second_sender, daemon=True)
+        other.start()
+        time.sleep(0.2)
+        assert not sent.is_set()  # blocked on the session mutex, as expected
+        release.set()  # needs the GIL: proves the blocked thread does not hold it
+        other.join(5)
+        assert sent.is_set()
+        assert client.expect("8")[11] == "G1"
+        assert client.expect("0")
+
+
+def test_a_failing_capture_sink_does_not_stop_orders(
+    gateway_factory: Callable[..., Gateway],
+) -> None:
+    """quickfix ends the process when a callback raises; the application absorbs it."""
+
+    def broken_capture(*record: Any) -> None:
+        raise RuntimeError("capture store unavailable")
+
+    gateway = gateway_factory(capture=broken_capture)
+    with RawClient(gateway.port, "CLIENT1") as client:
+        client.logon(reset=True)
+        client.send(
+            "D",
+            [
+                (11, "E1"),
+                (55, "AAPL"),
+                (54, "1"),
+                (60, utc_now()),
+                (38, "1"),
+                (40, "2"),
+                (44, "220.00"),
+            ],
+        )
+        assert client.expect("8")[150] == "0"
+
+
+def test_a_failing_handler_answers_with_a_business_reject(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_handler(*args: Any) -> Any:
+        raise KeyError("bug")
+
+    monkeypatch.setitem(handlers.HANDLERS, "D", broken_handler)
+    with RawClient(gateway.port, "CLIENT1") as client:
+        client.logon(reset=True)
+        client.send(
+            "D",
+            [
+                (11, "E2"),
+                (55, "AAPL"),
+                (54, "1"),
+                (60, utc_now()),
+                (38, "1"),
+                (40, "2"),
+                (44, "220.00"),
+            ],
+        )
+        reject = client.expect("j")
+        assert (reject[372], reject[380], reject[379]) == ("D", "0", "E2")
+        assert reject[58] == "internal error while processing the message"
+        client.send("1", [(112, "ALIVE")])
+        assert client.expect("0")[112] == "ALIVE"
