@@ -200,12 +200,15 @@ class OrderBook:
     def match(
         self, is_buy: bool, limit: int, qty: int, firm: str, stp: StpMode
     ) -> Sequence[Action]:
+        # Levels are visited by key (bids negated, so the best key is always the smallest):
+        # the first is the cached best price, the next ones come from the key index.
         if is_buy:
             best = self.best_ask
             if best is None or best > limit:
                 return NO_ACTIONS
             side = self._asks
             keys = self._ask_keys
+            key: int | None = best
             sign = 1
         else:
             best = self.best_bid
@@ -213,15 +216,13 @@ class OrderBook:
                 return NO_ACTIONS
             side = self._bids
             keys = self._bid_keys
+            key = -best
             sign = -1
             limit = -limit
         check_stp = stp is not _OFF
         actions: list[Action] = []
         remaining = qty
-        while remaining and side:
-            key = keys[0]
-            if key > limit:
-                break
+        while key is not None:
             price = key * sign
             level = side[key]
             queue = level.queue
@@ -262,12 +263,17 @@ class OrderBook:
                 actions.append((FILL, maker, fill, price))
                 if not level.count:
                     break
-            if not level.count:
-                del side[key]
+            if level.count:
+                break
+            del side[key]
+            key = keys[0] if side else None
+            if not remaining or (key is not None and key > limit):
+                break
+        best = None if key is None else key * sign
         if is_buy:
-            self.best_ask = keys[0] if side else None
+            self.best_ask = best
         else:
-            self.best_bid = -keys[0] if side else None
+            self.best_bid = best
         return actions
 
     def fillable(self, is_buy: bool, limit: int, qty: int, firm: str, stp: StpMode) -> int:

@@ -1,8 +1,9 @@
 """Turns what the engine does into events, with ids derived from the command's sequence.
 
-One ``Emitter`` lives as long as the venue; ``begin`` starts a command's event list. Exec ids
-are ``E{seq}.{n}`` and trade ids ``T{seq}.{n}``, numbered from 1 within the command, so a
-replay of the same commands reproduces them exactly.
+One ``Emitter`` lives as long as the venue; the venue gives it each command's sequence
+number (also as text), time and a fresh event list. Exec ids are ``E{seq}.{n}`` and trade ids
+``T{seq}.{n}``, numbered from 1 within the command, so a replay of the same commands
+reproduces them exactly.
 
 Events are named tuples; on the hot paths they are built with ``tuple.__new__`` directly,
 which skips the generated ``__new__`` (same result, a third of the cost).
@@ -49,70 +50,94 @@ CANCEL_TEXT = {
 _CANCEL_TEXT_BY_VALUE = {reason.value: text for reason, text in CANCEL_TEXT.items()}
 
 
+class _DottedNumbers(dict[int, str]):
+    """``.{n}`` for event and trade positions: looking the text up costs less than
+    formatting the number for every id."""
+
+    def __missing__(self, n: int) -> str:
+        text = f".{n}"
+        if n <= 4096:
+            self[n] = text
+        return text
+
+
+_DOT = _DottedNumbers()
+
+
 class Emitter:
     __slots__ = (
+        "_counted_seq",
         "_internal_n",
         "_open",
         "_trade_n",
         "changed",
-        "dirty",
         "events",
         "seq",
+        "seq_text",
         "ts",
     )
 
     def __init__(self, open_orders: dict[str, LiveOrder]) -> None:
         self._open = open_orders
         self.seq = 0
+        """Sequence number of the command being handled; the venue sets it with ``ts`` and
+        a fresh ``events`` list before each command."""
+        self.seq_text = "0"
+        """``str(seq)``, the common part of every id made during the command."""
         self.ts = 0
         self.events: list[Event] = []
         self.changed: list[str] = []
-        """Symbols whose visible book changed during the command, in order of change."""
+        """Symbols whose visible book changed during the command, in order of change; the
+        venue calls ``finish`` when there are any."""
+        self._counted_seq = 0
+        """Command the trade and internal-id counters belong to; they restart at 1 for each
+        command (reset on first use, so commands that never trade pay nothing)."""
         self._trade_n = 0
         self._internal_n = 0
-        self.dirty = False
-        """Set when ``changed`` or a per-command counter is in use; see ``finish``."""
 
     def finish(self) -> None:
-        """End a command that changed something beyond plain order events: one
-        ``BookChanged`` per symbol whose book changed, and fresh per-command counters.
-
-        The venue sets ``seq``, ``ts`` and a new ``events`` list before each command and
-        calls this only when ``dirty`` (most commands touch one book and no counter)."""
-        events = self.events
+        """End the command: one ``BookChanged`` per symbol whose book changed."""
+        seq = self.seq
+        ts = self.ts
+        append = self.events.append
         for symbol in self.changed:
-            events.append(_new(BookChanged, (self.seq, self.ts, symbol)))
+            append(_new(BookChanged, (seq, ts, symbol)))
         self.changed = []
-        self._trade_n = 0
-        self._internal_n = 0
-        self.dirty = False
 
     def book_changed(self, symbol: str) -> None:
         if symbol not in self.changed:
             self.changed.append(symbol)
-            self.dirty = True
 
     def exec_id(self) -> str:
         """Exec id of the event about to be appended: ``E{seq}.{its position}``."""
-        return f"E{self.seq}.{len(self.events) + 1}"
+        return f"E{self.seq_text}{_DOT[len(self.events) + 1]}"
+
+    def _count(self) -> None:
+        """Restart the per-command counters if they belong to an earlier command."""
+        if self._counted_seq != self.seq:
+            self._counted_seq = self.seq
+            self._trade_n = self._internal_n = 0
 
     def trade_id(self) -> str:
-        self.dirty = True
+        self._count()
         self._trade_n = n = self._trade_n + 1
-        return f"T{self.seq}.{n}"
+        return f"T{self.seq_text}{_DOT[n]}"
 
     def internal_suffix(self) -> str:
         """``{seq}.{n}``: a fresh suffix for ids of orders the venue creates itself."""
-        self.dirty = True
+        self._count()
         self._internal_n = n = self._internal_n + 1
-        return f"{self.seq}.{n}"
+        return f"{self.seq_text}{_DOT[n]}"
+
+    def rested(self, symbol: str) -> None:
+        """End a command whose only effect on the book was to rest one order: its
+        ``BookChanged`` goes out at once (no other event can follow it)."""
+        self.events.append(_new(BookChanged, (self.seq, self.ts, symbol)))
 
     def accepted(self, order: LiveOrder) -> None:
         events = self.events
-        seq = self.seq
-        events.append(
-            _new(OrderAccepted, (seq, self.ts, f"E{seq}.{len(events) + 1}", order.snapshot()))
-        )
+        exec_id = f"E{self.seq_text}{_DOT[len(events) + 1]}"
+        events.append(_new(OrderAccepted, (self.seq, self.ts, exec_id, order.snapshot())))
 
     def rejected(self, order: LiveOrder, reason: RejectReason, text: str) -> None:
         self.events.append(
@@ -127,20 +152,19 @@ class Emitter:
         trading ``first`` is the incoming (aggressor) order; in an auction neither is."""
         seq = self.seq
         ts = self.ts
-        trade_id = self.trade_id()
+        if self._counted_seq != seq:
+            self._count()
+        self._trade_n = trade_n = self._trade_n + 1
+        seq_text = self.seq_text
+        trade_id = f"T{seq_text}{_DOT[trade_n]}"
         events = self.events
         n = len(events)
-        open_orders = self._open
+        first_id = first.order_id
+        second_id = second.order_id
         if not first.leaves_qty:
-            open_orders.pop(first.order_id, None)
+            self._open.pop(first_id, None)
         if not second.leaves_qty:
-            open_orders.pop(second.order_id, None)
-        if first.is_buy:
-            buy_id = first.order_id
-            sell_id = second.order_id
-        else:
-            buy_id = second.order_id
-            sell_id = first.order_id
+            self._open.pop(second_id, None)
         append = events.append
         append(
             _new(
@@ -148,7 +172,7 @@ class Emitter:
                 (
                     seq,
                     ts,
-                    f"E{seq}.{n + 1}",
+                    f"E{seq_text}{_DOT[n + 1]}",
                     first.snapshot(),
                     qty,
                     price,
@@ -164,7 +188,7 @@ class Emitter:
                 (
                     seq,
                     ts,
-                    f"E{seq}.{n + 2}",
+                    f"E{seq_text}{_DOT[n + 2]}",
                     second.snapshot(),
                     qty,
                     price,
@@ -174,6 +198,10 @@ class Emitter:
                 ),
             )
         )
+        if first.is_buy:
+            buy_id, sell_id = first_id, second_id
+        else:
+            buy_id, sell_id = second_id, first_id
         append(
             _new(
                 TradeOccurred,
@@ -191,7 +219,7 @@ class Emitter:
                 (
                     seq,
                     self.ts,
-                    f"E{seq}.{len(events) + 1}",
+                    f"E{self.seq_text}{_DOT[len(events) + 1]}",
                     order.snapshot(),
                     reason,
                     _CANCEL_TEXT_BY_VALUE[reason._value_],
@@ -209,7 +237,13 @@ class Emitter:
         events.append(
             _new(
                 OrderReplaced,
-                (seq, self.ts, f"E{seq}.{len(events) + 1}", order.snapshot(), kept_priority),
+                (
+                    seq,
+                    self.ts,
+                    f"E{self.seq_text}{_DOT[len(events) + 1]}",
+                    order.snapshot(),
+                    kept_priority,
+                ),
             )
         )
 
@@ -228,16 +262,19 @@ class Emitter:
         order: OrderState | None,
     ) -> None:
         self.events.append(
-            CancelRejected(
-                self.seq,
-                self.ts,
-                owner,
-                cl_ord_id,
-                orig_cl_ord_id,
-                response_to_replace,
-                reason,
-                text,
-                order,
+            _new(
+                CancelRejected,
+                (
+                    self.seq,
+                    self.ts,
+                    owner,
+                    cl_ord_id,
+                    orig_cl_ord_id,
+                    response_to_replace,
+                    reason,
+                    text,
+                    order,
+                ),
             )
         )
 

@@ -44,9 +44,16 @@ from venue.types import (
 from venue.validation import Reject, check_order
 
 _CONTINUOUS = Phase.CONTINUOUS
+_LIMIT = OrdType.LIMIT
+_DAY = TimeInForce.DAY
+_GTC = TimeInForce.GTC
 _CLS = TimeInForce.AT_THE_CLOSE
 _IOC = TimeInForce.IOC
 _FOK = TimeInForce.FOK
+_PLAIN_TIFS = (_DAY, _IOC, _GTC, _FOK)
+"""Time in force of a limit order that works at once in continuous trading (a tuple: its
+membership test compares identities, where a set would call the members' Python-level
+hash)."""
 _DAY_TIFS = frozenset({TimeInForce.DAY, TimeInForce.AT_THE_OPENING, TimeInForce.AT_THE_CLOSE})
 _CANCELED = OrderStatus.CANCELED
 _PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
@@ -102,8 +109,14 @@ class SymbolEngine:
         self._stp_by_firm = dict(config.stp_by_firm)
         self._buy_stops = SortedList()
         self._sell_stops = SortedList()
+        self._stop_count = 0
+        """Stops waiting in either list."""
         self._close_pool: list[LiveOrder] = []
         self._auction_pool: list[LiveOrder] = []
+        self._tick = instrument.tick
+        self._lot = instrument.lot
+        self._min_qty = instrument.min_qty
+        self._max_qty = instrument.max_qty
         self.ref_price = instrument.ref_price
         self.band_low, self.band_high = band_limits(instrument, self.ref_price)
         self._trade_lo: int | None = None
@@ -138,7 +151,11 @@ class SymbolEngine:
 
     def _record_trades(self, first: int, last: int, qty: int, value: int, count: int) -> None:
         """Account for ``count`` trades of ``qty`` shares worth ``value``, priced from
-        ``first`` to ``last`` (prices in one sweep are monotonic)."""
+        ``first`` to ``last`` (prices in one sweep are monotonic).
+
+        The range of traded prices is kept for ``_run_stops`` only while stops are waiting:
+        stops only ever start waiting before the trades of an operation, never after, so a
+        range nobody could use is not worth keeping."""
         low, high = (first, last) if first <= last else (last, first)
         if self.open_price is None:
             self.open_price = first
@@ -150,10 +167,11 @@ class SymbolEngine:
         self.volume += qty
         self.notional += value
         self.trade_count += count
-        if self._trade_hi is None or high > self._trade_hi:
-            self._trade_hi = high
-        if self._trade_lo is None or low < self._trade_lo:
-            self._trade_lo = low
+        if self._stop_count:
+            if self._trade_hi is None or high > self._trade_hi:
+                self._trade_hi = high
+            if self._trade_lo is None or low < self._trade_lo:
+                self._trade_lo = low
 
     def _set_reference(self, price: int) -> None:
         self.ref_price = price
@@ -161,20 +179,66 @@ class SymbolEngine:
 
     # -- orders -------------------------------------------------------------------------
 
-    def submit(self, command: SubmitOrder, order_id: str, now_ns: int) -> LiveOrder | None:
-        """Validate and work a new order; None when it was rejected. The caller registers
-        the order's ClOrdID."""
-        problem = check_order(self, now_ns, command)
-        if problem is not None:
-            self._em.rejected(rejected_order(command, order_id, now_ns), *problem)
-            return None
+    def submit(
+        self, command: SubmitOrder, order_id: str, now_ns: int, owner_ids: dict[str, str]
+    ) -> LiveOrder | None:
+        """Validate and work a new order; None when it was rejected. An accepted order's
+        ClOrdID is registered in ``owner_ids`` (its owner's ids).
+
+        Most orders are plain limit orders in continuous trading: for those the checks are
+        inlined (they pass exactly when ``check_order`` finds nothing) and one that does not
+        cross goes straight to the book. Everything else takes the general path."""
+        price = command.price
+        qty = command.qty
+        tif = command.tif
+        plain = (
+            price is not None
+            and command.ord_type is _LIMIT
+            and tif in _PLAIN_TIFS
+            and command.stop_price is None
+            and command.expire_at_ns is None
+            and self.phase is _CONTINUOUS
+            and self.band_low <= price <= self.band_high
+            and not price % self._tick
+            and self._min_qty <= qty <= self._max_qty
+            and not qty % self._lot
+        )
+        if not plain:
+            problem = check_order(
+                self,
+                now_ns,
+                ord_type=command.ord_type,
+                tif=tif,
+                qty=qty,
+                price=price,
+                stop_price=command.stop_price,
+                expire_at_ns=command.expire_at_ns,
+            )
+            if problem is not None:
+                self._em.rejected(rejected_order(command, order_id, now_ns), *problem)
+                return None
         registry = self._registry
         registry.last_prio = prio = registry.last_prio + 1
         order = LiveOrder(order_id, command, now_ns, prio)
         registry.orders[order_id] = order
         registry.open[order_id] = order
-        self._em.accepted(order)
-        if order.stop_price is None and order.tif is not _CLS and self.phase is _CONTINUOUS:
+        owner_ids[command.cl_ord_id] = order_id
+        em = self._em
+        em.accepted(order)
+        if plain and (tif is _DAY or tif is _GTC):
+            assert price is not None
+            book = self.book
+            if order.is_buy:
+                best = book.best_ask
+                rests = best is None or best > price
+            else:
+                best = book.best_bid
+                rests = best is None or best < price
+            if rests:
+                book.add(order)
+                em.rested(self.symbol)
+                return order
+        if order.stop_price is None and tif is not _CLS and self.phase is _CONTINUOUS:
             self._match(order)
         else:
             self._work(order)
@@ -210,7 +274,6 @@ class SymbolEngine:
             self.book.remove(order)
             if self.symbol not in em.changed:
                 em.changed.append(self.symbol)
-                em.dirty = True
         else:
             self._detach(order)
         order.leaves_qty = 0
@@ -237,27 +300,23 @@ class SymbolEngine:
         if expire_at_ns is None and tif is TimeInForce.GTD and order.tif is TimeInForce.GTD:
             expire_at_ns = order.expire_at_ns
         qty = command.qty
-        terms = SubmitOrder(
-            owner=order.owner,
-            firm=order.firm,
-            cl_ord_id=command.cl_ord_id,
-            symbol=order.symbol,
-            side=order.side,
+        price = command.price
+        stop_price = command.stop_price
+        problem = check_order(
+            self,
+            now_ns,
             ord_type=order.ord_type,
             tif=tif,
             qty=qty,
-            price=command.price,
-            stop_price=command.stop_price,
+            price=price,
+            stop_price=stop_price,
             expire_at_ns=expire_at_ns,
         )
-        problem = check_order(self, now_ns, terms)
         if problem is not None:
             return problem
         if qty <= order.cum_qty:
             reason = RejectReason.REPLACE_BELOW_FILLED
             return reason, f"{reason.text}: {qty} <= filled {order.cum_qty}"
-        price = command.price
-        stop_price = command.stop_price
         leaves = qty - order.cum_qty
         previous_id = order.cl_ord_id
         keep = (
@@ -303,6 +362,7 @@ class SymbolEngine:
     def _work(self, order: LiveOrder) -> None:
         if order.stop_price is not None and not order.triggered:
             order.where = STOPS
+            self._stop_count += 1
             if order.is_buy:
                 self._buy_stops.add((order.stop_price, order.prio, order))
             else:
@@ -323,29 +383,33 @@ class SymbolEngine:
         self._em.book_changed(self.symbol)
 
     def _match(self, order: LiveOrder) -> None:
+        """Match an incoming order in continuous trading; rest a limit remainder (the
+        common case, an order that does not cross, goes straight to the book)."""
         is_buy = order.is_buy
         limit = order.price
+        book = self.book
         if limit is None:
             limit = self.band_high if is_buy else self.band_low
-        book = self.book
         tif = order.tif
-        if tif is _FOK:
-            firm = order.firm
-            stp = self._stp_by_firm.get(firm, self._stp_default)
-            if book.fillable(is_buy, limit, order.leaves_qty, firm, stp) < order.leaves_qty:
-                self.cancel(order, CancelReason.FOK_UNFILLED)
-                return
-        best = book.best_ask if is_buy else book.best_bid
-        stopped = False
-        if best is not None and (best <= limit if is_buy else best >= limit):
+        if tif is _FOK and not self._fillable(order, limit):
+            self.cancel(order, CancelReason.FOK_UNFILLED)
+            return
+        if is_buy:
+            best = book.best_ask
+            crosses = best is not None and best <= limit
+        else:
+            best = book.best_bid
+            crosses = best is not None and best >= limit
+        if crosses:
             firm = order.firm
             stp = self._stp_by_firm.get(firm, self._stp_default)
             stopped = self._take(order, book.match(is_buy, limit, order.leaves_qty, firm, stp))
-        if not order.leaves_qty:
-            return
-        if stopped:
-            self.cancel(order, CancelReason.SELF_TRADE)
-        elif order.price is None:
+            if not order.leaves_qty:
+                return
+            if stopped:
+                self.cancel(order, CancelReason.SELF_TRADE)
+                return
+        if order.price is None:
             collared = (book.best_bid if not is_buy else book.best_ask) is not None
             self.cancel(
                 order, CancelReason.COLLARED if collared else CancelReason.MARKET_NO_LIQUIDITY
@@ -354,34 +418,37 @@ class SymbolEngine:
             self.cancel(order, CancelReason.IOC_REMAINDER)
         else:
             book.add(order)
-            em = self._em
-            changed = em.changed
+            changed = self._em.changed
             if self.symbol not in changed:
                 changed.append(self.symbol)
-                em.dirty = True
+
+    def _fillable(self, order: LiveOrder, limit: int) -> bool:
+        """Whether a fill-or-kill order would fill completely now."""
+        firm = order.firm
+        stp = self._stp_by_firm.get(firm, self._stp_default)
+        wanted = order.leaves_qty
+        return self.book.fillable(order.is_buy, limit, wanted, firm, stp) >= wanted
 
     def _take(self, order: LiveOrder, actions: Sequence[Action]) -> bool:
         """Report the matches of an incoming order; True when self-trade prevention stopped
         it."""
         em = self._em
         stopped = False
-        first_price = last_price = 0
-        traded = value = trades = 0
+        cum_before = order.cum_qty
+        notional_before = order.notional
+        trades = first_price = last_price = 0
         for kind, maker, qty, price in actions:
             if kind == FILL:
                 assert maker is not None
-                leaves = order.leaves_qty - qty
-                order.leaves_qty = leaves
+                order.leaves_qty = leaves = order.leaves_qty - qty
                 order.cum_qty += qty
                 order.notional += qty * price
                 order.status = _PARTIALLY_FILLED if leaves else _FILLED
                 em.executed(order, maker, qty, price, False)
                 if not trades:
                     first_price = price
-                last_price = price
                 trades += 1
-                traded += qty
-                value += qty * price
+                last_price = price
             elif kind == CANCEL_RESTING:
                 assert maker is not None
                 maker.close(_CANCELED)
@@ -389,7 +456,13 @@ class SymbolEngine:
             else:
                 stopped = True
         if trades:
-            self._record_trades(first_price, last_price, traded, value, trades)
+            self._record_trades(
+                first_price,
+                last_price,
+                order.cum_qty - cum_before,
+                order.notional - notional_before,
+                trades,
+            )
         if actions:
             em.book_changed(self.symbol)
         return stopped
@@ -411,6 +484,7 @@ class SymbolEngine:
             sells = self._sell_stops
             while sells and -sells[0][0] >= low:
                 triggered.append(sells.pop(0)[2])
+            self._stop_count -= len(triggered)
             triggered.sort(key=lambda order: order.prio)
             for order in triggered:
                 order.where = OFF
@@ -427,6 +501,7 @@ class SymbolEngine:
         elif where == STOPS:
             stop_price = order.stop_price
             assert stop_price is not None
+            self._stop_count -= 1
             if order.is_buy:
                 self._buy_stops.remove((stop_price, order.prio, order))
             else:

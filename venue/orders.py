@@ -25,6 +25,7 @@ AUCTION_POOL = 4
 """Market order collected during an auction phase."""
 
 _new: Any = tuple.__new__
+_alloc: Any = object.__new__
 _BUY = Side.BUY
 _NEW = OrderStatus.NEW
 _PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
@@ -101,11 +102,32 @@ class LiveOrder:
         self.where = OFF
 
     def clone(self) -> LiveOrder:
-        """A copy under the same order id; the original is left OFF for good, so any queue
-        entry still pointing at it is recognised as dead."""
-        twin = LiveOrder.__new__(LiveOrder)
-        for name in LiveOrder.__slots__:
-            setattr(twin, name, getattr(self, name))
+        """A copy of every slot under the same order id; the original is left OFF for good,
+        so any queue entry still pointing at it is recognised as dead. (Spelled out field
+        by field: a loop of ``setattr`` costs several times as much.)"""
+        twin: LiveOrder = _alloc(LiveOrder)
+        twin.order_id = self.order_id
+        twin.owner = self.owner
+        twin.firm = self.firm
+        twin.cl_ord_id = self.cl_ord_id
+        twin.orig_cl_ord_id = self.orig_cl_ord_id
+        twin.symbol = self.symbol
+        twin.side = self.side
+        twin.is_buy = self.is_buy
+        twin.ord_type = self.ord_type
+        twin.tif = self.tif
+        twin.qty = self.qty
+        twin.price = self.price
+        twin.stop_price = self.stop_price
+        twin.expire_at_ns = self.expire_at_ns
+        twin.status = self.status
+        twin.cum_qty = self.cum_qty
+        twin.leaves_qty = self.leaves_qty
+        twin.notional = self.notional
+        twin.created_ns = self.created_ns
+        twin.prio = self.prio
+        twin.triggered = self.triggered
+        twin.where = self.where
         self.where = OFF
         return twin
 

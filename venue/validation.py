@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from venue.commands import SubmitOrder
 from venue.instruments import Instrument, format_price
 from venue.types import OrdType, Phase, RejectReason, TimeInForce
 
@@ -71,16 +70,24 @@ class Market(Protocol):
     band_high: int
 
 
-def check_order(market: Market, now_ns: int, terms: SubmitOrder) -> Reject | None:
-    """The reason an order with these terms may not work now, or None when it may."""
+def check_order(
+    market: Market,
+    now_ns: int,
+    *,
+    ord_type: OrdType,
+    tif: TimeInForce,
+    qty: int,
+    price: int | None,
+    stop_price: int | None,
+    expire_at_ns: int | None,
+) -> Reject | None:
+    """The reason an order with these terms may not work now, or None when it may.
+
+    Takes the terms one by one (not a ``SubmitOrder``) so that a replace is checked without
+    building a command."""
     instrument = market.instrument
-    qty = terms.qty
     if qty < instrument.min_qty or qty > instrument.max_qty or qty % instrument.lot:
         return _check_qty(instrument, qty)
-    ord_type = terms.ord_type
-    price = terms.price
-    stop_price = terms.stop_price
-    tif = terms.tif
     tick = instrument.tick
     if ord_type is _LIMIT:
         if price is None:
@@ -99,7 +106,6 @@ def check_order(market: Market, now_ns: int, terms: SubmitOrder) -> Reject | Non
             )
         if problem is not None:
             return problem
-    expire_at_ns = terms.expire_at_ns
     if tif is _GTD:
         if expire_at_ns is None:
             return _reject(RejectReason.EXPIRE_TIME_REQUIRED, "GTD without an expire time")

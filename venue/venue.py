@@ -45,6 +45,9 @@ _SCHEDULE_CYCLE = (Phase.CLOSED, Phase.PRE_OPEN, Phase.CONTINUOUS, Phase.CLOSING
 _DUPLICATE = RejectReason.DUPLICATE_CL_ORD_ID
 _REQUESTED = CancelReason.REQUESTED
 _GTD = TimeInForce.GTD
+_COMMAND_TYPES = frozenset(
+    {SubmitOrder, CancelOrder, ReplaceOrder, MassCancel, SetPhase, Tick, SetLiquidity}
+)
 
 
 class Venue:
@@ -89,22 +92,18 @@ class Venue:
             CancelOrder: self._cancel,
             ReplaceOrder: self._replace,
             MassCancel: self._mass_cancel,
-            SetPhase: self._set_phase,
             Tick: self._tick,
-            SetLiquidity: self._set_liquidity,
         }
+        """Handlers of the commands that need no check before journaling; see
+        ``_checked_handler`` for the others."""
 
     # -- commands ------------------------------------------------------------------------
 
     def handle(self, command: Command, now_ns: int) -> list[Event]:
         """Journal ``command`` as the next sequence number, then act on it."""
-        command_type = type(command)
-        handler = self._handlers.get(command_type)
+        handler = self._handlers.get(type(command))
         if handler is None:
-            raise CommandError(f"not a venue command: {command!r}")
-        if command_type is SetPhase or command_type is SetLiquidity:
-            assert isinstance(command, SetPhase | SetLiquidity)
-            self._check_symbol(command.symbol)
+            handler = self._checked_handler(command)
         now = now_ns if now_ns > self._now else self._now
         seq = self._seq + 1
         if self._journal is not None:
@@ -113,15 +112,28 @@ class Venue:
         self._now = now
         emitter = self._emitter
         emitter.seq = seq
+        emitter.seq_text = str(seq)
         emitter.ts = now
         events: list[Event] = []
         emitter.events = events
         if now >= self._next_day_ns:
             self._new_day(now)
         handler(command)
-        if emitter.dirty:
+        if emitter.changed:
             emitter.finish()
         return events
+
+    def _checked_handler(self, command: Command) -> Callable[[Any], None]:
+        """The handler of a command that names a symbol the venue must know before the
+        command is journaled (``SetPhase``, ``SetLiquidity``); CommandError for anything
+        that is not a venue command."""
+        if type(command) is SetPhase:
+            self._check_symbol(command.symbol)
+            return self._set_phase
+        if type(command) is SetLiquidity:
+            self._check_symbol(command.symbol)
+            return self._set_liquidity
+        raise CommandError(f"not a venue command: {command!r}")
 
     @classmethod
     def recover(
@@ -142,7 +154,7 @@ class Venue:
         for seq, now_ns, command in journal.replay():
             if seq != venue._seq + 1:
                 raise JournalError(f"journal jumps from command {venue._seq} to {seq}")
-            if type(command) not in venue._handlers:
+            if type(command) not in _COMMAND_TYPES:
                 raise JournalError(f"command {seq} is not a venue command: {command!r}")
             events.extend(venue.handle(command, now_ns))
         venue._journal = journal
@@ -163,9 +175,12 @@ class Venue:
             raise CommandError(f"unknown symbol {symbol!r}")
 
     def _submit(self, command: SubmitOrder) -> None:
-        order_id = f"O{self._seq}"
-        owner_ids = self._registry.ids.get(command.owner)
-        if owner_ids is not None and command.cl_ord_id in owner_ids:
+        order_id = f"O{self._emitter.seq_text}"
+        ids = self._registry.ids
+        owner_ids = ids.get(command.owner)
+        if owner_ids is None:
+            owner_ids = ids[command.owner] = {}
+        elif command.cl_ord_id in owner_ids:
             self._reject_submit(command, order_id, _DUPLICATE, "ClOrdID already used today")
             return
         engine = self._engines.get(command.symbol)
@@ -174,13 +189,8 @@ class Venue:
                 command, order_id, RejectReason.UNKNOWN_SYMBOL, repr(command.symbol)
             )
             return
-        order = engine.submit(command, order_id, self._now)
-        if order is None:
-            return
-        if owner_ids is None:
-            owner_ids = self._registry.ids[command.owner] = {}
-        owner_ids[command.cl_ord_id] = order_id
-        if order.tif is _GTD:
+        order = engine.submit(command, order_id, self._now, owner_ids)
+        if order is not None and order.tif is _GTD:
             self._schedule_expiry(order)
 
     def _reject_submit(
@@ -193,21 +203,34 @@ class Venue:
         """The working order a cancel or replace is about, or None after a CancelRejected."""
         registry = self._registry
         owner_ids = registry.ids.get(command.owner)
-        order = None
-        reason: RejectReason | None = None
         if owner_ids is not None:
             order_id = owner_ids.get(command.orig_cl_ord_id)
-            if order_id is not None and command.order_id in (None, order_id):
+            if (
+                order_id is not None
+                and command.cl_ord_id not in owner_ids
+                and (command.order_id is None or command.order_id == order_id)
+            ):
                 order = registry.orders.get(order_id)
-            if command.cl_ord_id in owner_ids:
-                reason = _DUPLICATE
-        if reason is None:
-            if order is None:
-                reason = RejectReason.UNKNOWN_ORDER
-            elif not order.leaves_qty:
-                reason = RejectReason.TOO_LATE
-            else:
-                return order
+                if order is not None and order.leaves_qty:
+                    return order
+        self._refuse(command, replace)
+        return None
+
+    def _refuse(self, command: CancelOrder | ReplaceOrder, replace: bool) -> None:
+        """Answer a cancel or replace that ``_target`` could not resolve to a working
+        order: DUPLICATE_CL_ORD_ID, else UNKNOWN_ORDER, else TOO_LATE."""
+        registry = self._registry
+        owner_ids = registry.ids.get(command.owner, {})
+        order_id = owner_ids.get(command.orig_cl_ord_id)
+        order = None
+        if order_id is not None and command.order_id in (None, order_id):
+            order = registry.orders.get(order_id)
+        if command.cl_ord_id in owner_ids:
+            reason = _DUPLICATE
+        elif order is None:
+            reason = RejectReason.UNKNOWN_ORDER
+        else:
+            reason = RejectReason.TOO_LATE
         self._emitter.cancel_rejected(
             command.owner,
             command.cl_ord_id,
@@ -217,7 +240,6 @@ class Venue:
             text=reason.text,
             order=order.snapshot() if order is not None else None,
         )
-        return None
 
     def _cancel(self, command: CancelOrder) -> None:
         order = self._target(command, False)

@@ -1,10 +1,18 @@
 """Throughput and latency of ``Venue.handle`` against the simplest possible book.
 
-A seeded stream of commands (60% passive limits near the touch, 25% cancels, 10% marketable
-IOC limits, 5% replaces) goes through a venue with the liquidity provider off and no journal,
-then again with a ``MemoryJournal``, then once more timing every call. In the same run a bare
-``SortedDict``-of-deques book replays the same adds, cancels and crosses (a replace becomes a
-cancel and an add), so the printed ratio compares like with like on this machine.
+A seeded stream of commands (60% passive Day limits near the touch from four makers, 25%
+cancels, 10% marketable IOC limits from two takers, 5% replaces that move an order's price)
+goes through a venue with the liquidity provider off and no journal, then again with a
+``MemoryJournal``, then once more timing every call.
+
+In the same run a bare ``SortedDict``-of-deques book replays the same book work: the adds,
+cancels and crosses are read off an untimed venue run (a cancel becomes a cancel, a replace a
+cancel and an add of the remaining quantity, an IOC a cross), and after the timed runs both
+books must hold the same price levels. Takers never rest orders, so self-trade prevention
+(checked on every match) never fires and both books cross exactly the same orders. The ratio
+is the bare book's time over the venue's time for the whole stream. The process is pinned to
+one CPU and every timed run is repeated ``VENUE_BENCH_ROUNDS`` times, alternating the bare
+book and the venue, keeping each one's best.
 
 Run: ``.venv/bin/pytest -m benchmark -s -o addopts="--strict-markers"
 tests/bench/test_venue_bench.py`` (``VENUE_BENCH_COMMANDS`` changes the stream length).
@@ -17,7 +25,8 @@ import os
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from sortedcontainers import SortedDict
@@ -27,6 +36,8 @@ from venue.config import LiquidityConfig, VenueConfig
 from venue.events import (
     BookChanged,
     CancelRejected,
+    Event,
+    OrderAccepted,
     OrderCanceled,
     OrderFilled,
     OrderReplaced,
@@ -35,12 +46,14 @@ from venue.events import (
 )
 from venue.instruments import Instrument, Schedule
 from venue.journal import MemoryJournal
+from venue.market import Level
 from venue.types import CancelReason, OrderStatus, OrdType, Side, TimeInForce
 from venue.venue import Venue
 
 pytestmark = pytest.mark.benchmark
 
 COMMANDS = int(os.environ.get("VENUE_BENCH_COMMANDS", "1000000"))
+ROUNDS = int(os.environ.get("VENUE_BENCH_ROUNDS", "2"))
 TICK = 100
 MID = 1_000_000
 SYMBOL = "BENCH"
@@ -55,41 +68,40 @@ INSTRUMENT = Instrument(
     schedule=Schedule(0, 0, 86_400, 86_400),
     description="benchmark instrument",
 )
-OWNERS = [(f"S{n}", f"F{n}") for n in range(4)]
+MAKERS = [(f"S{n}", f"F{n}") for n in range(4)]
+TAKERS = [(f"T{n}", f"G{n}") for n in range(2)]
 
 # The bare book's operations: ("add", id, is_buy, price, qty), ("cancel", id),
 # ("cross", id, is_buy, limit, qty).
 BareOp = tuple[object, ...]
 
 
-def make_stream(count: int, seed: int = 7) -> tuple[list[Command], list[BareOp]]:
+def make_stream(count: int, seed: int = 7) -> list[Command]:
     rng = random.Random(seed)
     commands: list[Command] = []
-    bare: list[BareOp] = []
-    live: list[tuple[str, str, str, bool, int]] = []  # owner, cl_ord_id, key, is_buy, qty
+    live: list[tuple[str, str, bool, int, int]] = []  # owner, cl_ord_id, is_buy, price, qty
     for n in range(count):
-        owner, firm = OWNERS[n % len(OWNERS)]
         cl_ord_id = f"C{n}"
         roll = rng.random()
         if roll < 0.25 and live:
             index = rng.randrange(len(live))
             live[index], live[-1] = live[-1], live[index]
-            target_owner, target_id, key, _, _ = live.pop()
+            target_owner, target_id, _, _, _ = live.pop()
             commands.append(CancelOrder(target_owner, cl_ord_id, target_id))
-            bare.append(("cancel", key))
         elif roll < 0.30 and live:
             index = rng.randrange(len(live))
-            target_owner, target_id, key, is_buy, qty = live[index]
-            offset = rng.randint(1, 20) * TICK
-            price = MID - offset if is_buy else MID + offset
+            target_owner, target_id, is_buy, old_price, qty = live[index]
+            old_offset = abs(old_price - MID) // TICK
+            offset = rng.randint(1, 19)
+            offset += offset >= old_offset
+            price = MID - offset * TICK if is_buy else MID + offset * TICK
             new_qty = max(1, qty - 50) if rng.random() < 0.5 else qty + 100
             commands.append(
                 ReplaceOrder(target_owner, cl_ord_id, target_id, qty=new_qty, price=price)
             )
-            live[index] = (target_owner, cl_ord_id, key + "'", is_buy, new_qty)
-            bare.append(("cancel", key))
-            bare.append(("add", key + "'", is_buy, price, new_qty))
+            live[index] = (target_owner, cl_ord_id, is_buy, price, new_qty)
         elif roll < 0.40:
+            owner, firm = TAKERS[n % len(TAKERS)]
             is_buy = rng.random() < 0.5
             qty = rng.randint(1, 10) * 100
             price = MID + 20 * TICK if is_buy else MID - 20 * TICK
@@ -99,21 +111,57 @@ def make_stream(count: int, seed: int = 7) -> tuple[list[Command], list[BareOp]]
                     owner, firm, cl_ord_id, SYMBOL, side, OrdType.LIMIT, TimeInForce.IOC, qty, price
                 )
             )
-            bare.append(("cross", cl_ord_id, is_buy, price, qty))
         else:
+            owner, firm = MAKERS[n % len(MAKERS)]
             is_buy = rng.random() < 0.5
             qty = rng.randint(1, 5) * 100
-            offset = rng.randint(1, 20) * TICK
-            price = MID - offset if is_buy else MID + offset
+            price = MID - rng.randint(1, 20) * TICK if is_buy else MID + rng.randint(1, 20) * TICK
             side = Side.BUY if is_buy else Side.SELL
             commands.append(
                 SubmitOrder(
                     owner, firm, cl_ord_id, SYMBOL, side, OrdType.LIMIT, TimeInForce.DAY, qty, price
                 )
             )
-            live.append((owner, cl_ord_id, cl_ord_id, is_buy, qty))
-            bare.append(("add", cl_ord_id, is_buy, price, qty))
-    return commands, bare
+            live.append((owner, cl_ord_id, is_buy, price, qty))
+    return commands
+
+
+def bare_ops_for(command: Command, events: list[Event]) -> list[BareOp]:
+    """What the venue's book did for ``command``, as bare-book operations."""
+    first = events[0]
+    if isinstance(command, SubmitOrder):
+        assert isinstance(first, OrderAccepted) and command.price is not None
+        is_buy = command.side is Side.BUY
+        kind = "cross" if command.tif is TimeInForce.IOC else "add"
+        return [(kind, first.order.order_id, is_buy, command.price, command.qty)]
+    assert isinstance(command, CancelOrder | ReplaceOrder)
+    if isinstance(first, CancelRejected):
+        # The venue looked the order up and refused, leaving it as it was: the bare book
+        # looks up a key it does not hold (its keys are order ids, not ClOrdIDs).
+        return [("cancel", command.cl_ord_id)]
+    if isinstance(command, CancelOrder):
+        assert isinstance(first, OrderCanceled)
+        return [("cancel", first.order.order_id)]
+    assert isinstance(first, OrderReplaced) and not first.kept_priority
+    assert all(isinstance(event, BookChanged) for event in events[1:])
+    order = first.order
+    assert order.price is not None
+    return [
+        ("cancel", order.order_id),
+        ("add", order.order_id, order.side is Side.BUY, order.price, order.leaves_qty),
+    ]
+
+
+def untimed_run(commands: list[Command]) -> tuple[list[tuple[type, ...]], list[BareOp]]:
+    """One venue run: the classes of the events each command produced, and the book work."""
+    venue = make_venue()
+    shapes: list[tuple[type, ...]] = []
+    bare: list[BareOp] = []
+    for now, command in enumerate(commands, start=1):
+        events = venue.handle(command, now)
+        shapes.append(tuple(type(event) for event in events))
+        bare.extend(bare_ops_for(command, events))
+    return shapes, bare
 
 
 class BareBook:
@@ -160,9 +208,17 @@ class BareBook:
                 del side[level_key]
         return filled
 
+    def levels(self, is_buy: bool) -> list[Level]:
+        """Every non-empty price level, best first, as the venue reports depth."""
+        out = []
+        for level_key, level in (self.bids if is_buy else self.asks).items():
+            live = [order[0] for order in level if order[1] and order[0]]
+            if live:
+                out.append(Level(-level_key if is_buy else level_key, sum(live), len(live)))
+        return out
 
-def run_bare(ops: list[BareOp]) -> float:
-    book = BareBook()
+
+def run_bare(ops: list[BareOp], book: BareBook) -> float:
     add, cancel, cross = book.add, book.cancel, book.cross
     start = time.perf_counter()
     for op in ops:
@@ -176,15 +232,6 @@ def run_bare(ops: list[BareOp]) -> float:
     return time.perf_counter() - start
 
 
-def event_shapes(commands: list[Command]) -> list[tuple[type, ...]]:
-    """The classes of the events each command produces (from an untimed venue run)."""
-    venue = make_venue()
-    return [
-        tuple(type(event) for event in venue.handle(command, now))
-        for now, command in enumerate(commands, start=1)
-    ]
-
-
 _FILL_TAIL = (100, MID, "T1.1", True, "F1")
 _TAILS: dict[type, tuple[object, ...]] = {
     OrderFilled: _FILL_TAIL,
@@ -196,7 +243,7 @@ _TAILS: dict[type, tuple[object, ...]] = {
 
 def run_event_floor(shapes: list[tuple[type, ...]]) -> float:
     """Build just the events the venue emitted (same classes, same counts per command) from
-    local values: the least any pure-Python venue with this event contract must spend."""
+    local values: about the least a pure-Python venue with this event contract spends."""
     new = tuple.__new__
     side, ord_type, tif, status = Side.BUY, OrdType.LIMIT, TimeInForce.DAY, OrderStatus.NEW
     start = time.perf_counter()
@@ -261,25 +308,6 @@ def run_latency(commands: list[Command], venue: Venue) -> list[int]:
     return latencies
 
 
-def measure(commands: list[Command], journal: MemoryJournal | None = None) -> tuple[float, int]:
-    """Seconds and events for the stream through a fresh venue (freed afterwards)."""
-    venue = make_venue(journal)
-    seconds, events = 0.0, 0
-
-    def run() -> float:
-        nonlocal seconds, events
-        seconds, events = run_venue(commands, venue)
-        return seconds
-
-    timed(run)
-    depth = venue.depth(SYMBOL, 1)
-    assert venue.last_seq == len(commands)
-    assert depth.bids and depth.asks and depth.bids[0].price < depth.asks[0].price
-    if journal is not None:
-        assert len(journal) == len(commands)
-    return seconds, events
-
-
 def timed(run: Callable[[], float]) -> float:
     gc.collect()
     gc.disable()
@@ -289,30 +317,86 @@ def timed(run: Callable[[], float]) -> float:
         gc.enable()
 
 
-def test_venue_throughput_against_bare_book() -> None:
-    commands, bare_ops = make_stream(COMMANDS)
-    count = len(commands)
-    bare_seconds = timed(lambda: run_bare(bare_ops))
+def run_venue_timed(commands: list[Command], venue: Venue) -> tuple[float, int]:
+    """Seconds and events for the stream through ``venue``, with the collector off."""
+    events = 0
 
-    venue_seconds, events = measure(commands)
-    journaled_seconds, _ = measure(commands, MemoryJournal())
-    latencies = sorted(run_latency(commands, make_venue()))
-    shapes = event_shapes(commands)
-    assert sum(len(shape) for shape in shapes) == events
-    floor_seconds = timed(lambda: run_event_floor(shapes))
+    def run() -> float:
+        nonlocal events
+        seconds, events = run_venue(commands, venue)
+        return seconds
+
+    return timed(run), events
+
+
+Levels = tuple[list[Level], list[Level]]
+"""A book's bids and asks, best first."""
+
+
+def bare_round(ops: list[BareOp]) -> tuple[float, Levels]:
+    """One timed bare-book run: its seconds and final levels. The book is freed on return,
+    so it does not weigh on the venue's run (nor the venue on the next bare run)."""
+    book = BareBook()
+    seconds = timed(lambda: run_bare(ops, book))
+    return seconds, (book.levels(True), book.levels(False))
+
+
+def venue_round(commands: list[Command]) -> tuple[float, int, Levels]:
+    """One timed venue run: its seconds, events and final levels."""
+    venue = make_venue()
+    seconds, events = run_venue_timed(commands, venue)
+    assert venue.last_seq == len(commands)
+    depth = venue.depth(SYMBOL, 100_000)
+    return seconds, events, (depth.bids, depth.asks)
+
+
+@contextmanager
+def pinned_to_one_cpu() -> Iterator[int]:
+    """Run on one CPU (the highest allowed) so a run does not migrate between cores."""
+    allowed = os.sched_getaffinity(0)
+    cpu = max(allowed)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield cpu
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
+def test_venue_throughput_against_bare_book() -> None:
+    commands = make_stream(COMMANDS)
+    count = len(commands)
+    shapes, bare_ops = untimed_run(commands)
+    with pinned_to_one_cpu() as cpu:
+        bare_seconds = venue_seconds = float("inf")
+        events = 0
+        for _ in range(ROUNDS):
+            seconds, bare_book = bare_round(bare_ops)
+            bare_seconds = min(bare_seconds, seconds)
+            seconds, events, venue_book = venue_round(commands)
+            venue_seconds = min(venue_seconds, seconds)
+            assert venue_book == bare_book
+        journal = MemoryJournal()
+        journaled_seconds, _ = run_venue_timed(commands, make_venue(journal))
+        assert len(journal) == count
+        latencies = sorted(run_latency(commands, make_venue()))
+        assert sum(len(shape) for shape in shapes) == events
+        floor_seconds = timed(lambda: run_event_floor(shapes))
 
     venue_rate = count / venue_seconds
-    bare_rate = len(bare_ops) / bare_seconds
     p50 = latencies[count // 2] / 1000
     p99 = latencies[count * 99 // 100] / 1000
     floor_ratio = bare_seconds / (bare_seconds + floor_seconds)
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print()
     print(f"commands                 {count:>12,}  ({events:,} events; load average {load})")
+    print(f"pinned to CPU            {cpu:>12}  (best of {ROUNDS} rounds)")
     print(f"venue, no journal        {venue_rate:>12,.0f} commands/s")
     print(f"venue, MemoryJournal     {count / journaled_seconds:>12,.0f} commands/s")
-    print(f"bare book                {bare_rate:>12,.0f} ops/s ({len(bare_ops):,} ops)")
-    print(f"ratio venue / bare       {venue_rate / bare_rate:>12.2f}")
+    print(
+        f"bare book                {count / bare_seconds:>12,.0f} commands/s "
+        f"({len(bare_ops) / bare_seconds:,.0f} ops/s, {len(bare_ops):,} ops)"
+    )
+    print(f"ratio venue / bare       {bare_seconds / venue_seconds:>12.2f}")
     print(f"latency per command      p50 {p50:.2f} us   p99 {p99:.2f} us")
     print(f"events alone             {count / floor_seconds:>12,.0f} commands/s")
     print(f"best ratio with events   {floor_ratio:>12.2f}  (bare book + only building the events)")
