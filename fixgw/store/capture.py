@@ -268,11 +268,18 @@ class ExecutionStore:
                 return
 
     def _drain(self, *, force: bool) -> bool:
-        """Write queued rows once ``batch_rows`` are waiting; all of them when ``force``."""
+        """Write queued rows once ``batch_rows`` are waiting; all of them when ``force``.
+
+        Only the rows queued on entry are taken: rows that keep arriving while it writes wait
+        for the next cycle, so a steady trickle cannot turn one flush into a stream of tiny
+        segments.
+        """
         wrote = self._retry_unwritten(force=force)
         pending = self._pending
-        while pending and (force or len(pending) >= self._batch_rows):
-            take = min(len(pending), self._batch_rows * _CATCH_UP_BATCHES)
+        budget = len(pending)
+        while budget > 0 and (force or len(pending) >= self._batch_rows):
+            take = min(budget, self._batch_rows * _CATCH_UP_BATCHES)
+            budget -= take
             batch = [pending.popleft() for _ in range(take)]
             self._saturated = False
             try:

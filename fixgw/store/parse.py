@@ -29,6 +29,7 @@ from fixgw.store.schema import (
 from venue.types import PRICE_SCALE
 
 SOH = "\x01"
+ORIG_SENDING_TIME_TAG = 122
 
 INPUT_SCHEMA = pl.Schema(
     {
@@ -74,6 +75,18 @@ def typed(expr: pl.Expr, kind: Kind) -> pl.Expr:
     return expr == "Y"
 
 
+def original_sending_time() -> pl.Expr:
+    """SendingTime of a message's first transmission: OrigSendingTime (122) on a resend.
+
+    A PossDup resend is the same message with a new SendingTime; keying it by the original
+    one makes the resent copy a duplicate of the message it repeats.
+    """
+    return pl.coalesce(
+        typed(tag_value(ORIG_SENDING_TIME_TAG), Kind.TIMESTAMP),
+        typed(tag_value(52), Kind.TIMESTAMP),
+    )
+
+
 def mask_secrets(raw: pl.Expr) -> pl.Expr:
     """Replace the values of Username, Password and NewPassword with ``***``."""
     return raw.str.replace_all(_SECRET_PATTERN, f"{SOH}${{1}}={MASK}")
@@ -98,7 +111,12 @@ def parse_messages(batch: pl.DataFrame, source: str) -> pl.DataFrame:
             raw.str.contains(f"{SOH}{tag}=", literal=True) for tag in SECRET_TAGS
         ).any()
     ).item()
-    fields = [typed(tag_value(col.tag), col.kind).alias(col.name) for col in TAG_COLUMNS]
+    fields = [
+        (original_sending_time() if col.tag == 52 else typed(tag_value(col.tag), col.kind)).alias(
+            col.name
+        )
+        for col in TAG_COLUMNS
+    ]
     tob_scales = {"bid_px": PRICE_SCALE, "bid_qty": 1, "ask_px": PRICE_SCALE, "ask_qty": 1}
     tob = [
         _venue_units(f"tob_{name}", tob_scales[name]).alias(name) for name in TOP_OF_BOOK_COLUMNS

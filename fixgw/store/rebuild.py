@@ -19,7 +19,13 @@ import click
 import polars as pl
 
 from fixgw.store.filelog import LogChunk, find_message_logs, owner_from_file_name, read_log_chunks
-from fixgw.store.parse import INPUT_SCHEMA, parse_messages, tag_value, typed
+from fixgw.store.parse import (
+    INPUT_SCHEMA,
+    original_sending_time,
+    parse_messages,
+    tag_value,
+    typed,
+)
 from fixgw.store.schema import (
     ADMIN_MSG_TYPES,
     BEGIN_STRING_TAG,
@@ -97,7 +103,7 @@ def _rebuild_chunk(
         tag_value(56).alias("target"),
         tag_value(35).alias("msg_type"),
         typed(tag_value(34), Kind.INT).alias("msg_seq_num"),
-        typed(tag_value(52), Kind.TIMESTAMP).alias("sending_time"),
+        original_sending_time().alias("sending_time"),
     )
     frame = frame.filter(
         pl.col("msg_type").is_not_null() & ~pl.col("msg_type").is_in(list(ADMIN_MSG_TYPES))

@@ -210,3 +210,33 @@ def test_messages_without_sequence_number_are_not_merged_together(tmp_path: Path
         assert result.segments_merged == 3
         assert result.duplicates_removed == 0
         assert stored_rows(store) == 3
+
+
+def test_a_steady_trickle_during_a_flush_does_not_split_it_into_tiny_segments(
+    tmp_path: Path,
+) -> None:
+    """Rows that arrive while the writer flushes wait for the next cycle: a busy writer writes
+    about one segment per flush interval, not one per poll."""
+    stop = threading.Event()
+
+    def trickle(store: ExecutionStore) -> None:
+        seq = 0
+        while not stop.is_set():
+            seq += 1
+            store.capture(session_id("CLIENT1"), "in", order(seq), epoch_ns(T0) + seq)
+            time.sleep(0.001)
+
+    with quiet_store(tmp_path / "store", batch_rows=100_000, flush_interval_s=0.5) as store:
+        feeder = threading.Thread(target=trickle, args=(store,))
+        feeder.start()
+        time.sleep(2.0)
+        stop.set()
+        feeder.join()
+        assert store.flush(timeout=10)
+        segments = [
+            path
+            for partition in store.layout.partition_dirs()
+            for path in store.layout.segments(partition)
+        ]
+        assert store.rows_written > 100
+        assert len(segments) <= 12, f"{len(segments)} segments for 2 s of trickle"

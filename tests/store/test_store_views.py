@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -11,9 +12,13 @@ import pytest
 from store_fixdata import (
     BOOK_AT_FIRST_FILL,
     FILLED,
+    T0,
     FixConversation,
     Order,
+    build_message,
+    epoch_ns,
     er,
+    fix_time,
     ms,
     session_id,
 )
@@ -194,3 +199,23 @@ def test_large_trades_do_not_overflow_the_decimals(tmp_path: Path) -> None:
     con.close()
     assert notional == [(Decimal("10101000000"),)]
     assert pnl == [(Decimal("100500000"), Decimal("5000250000"))]
+
+
+def test_a_possdup_resend_is_the_message_it_repeats(tmp_path: Path) -> None:
+    """A resend (43=Y) carries a new SendingTime and the original in OrigSendingTime (122);
+    the views show the message once, keyed by its original SendingTime."""
+    body = [
+        (6, "50"), (11, "B1"), (14, "10"), (17, "X1"), (31, "50"), (32, "10"), (37, "OB1"),
+        (39, "2"), (54, "1"), (55, "IBM"), (150, "F"), (151, "0"),
+    ]  # fmt: skip
+    route = ("FIXGW", "CLIENT1")
+    original = build_message("8", route, 7, T0, body)
+    later = T0 + dt.timedelta(seconds=5)
+    resend = build_message("8", route, 7, later, [(43, "Y"), (122, fix_time(T0)), *body])
+    with ExecutionStore(tmp_path / "store", fsync=False) as store:
+        store.capture(session_id("CLIENT1"), "out", original, epoch_ns(T0))
+        store.capture(session_id("CLIENT1"), "out", resend, epoch_ns(later))
+    con = connect_read_only(store.layout)
+    assert rows(con, "SELECT count(*), bool_or(poss_dup) FROM messages") == [(1, False)]
+    assert rows(con, "SELECT count(*) FROM fills") == [(1,)]
+    con.close()
