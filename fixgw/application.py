@@ -36,6 +36,24 @@ def check_logon(message: Any, session: SessionContext) -> str | None:
     return None
 
 
+STALE_ON_RESEND = frozenset({"W", "X", "Y", "h", "f"})
+"""Market data and status messages: out of date by the time a resend could deliver them."""
+
+
+def is_stale_resend(message: Any) -> bool:
+    """True for a market-data or status message that QuickFIX is resending (PossDupFlag=Y).
+
+    Raising ``DoNotSend`` from ``toApp`` makes QuickFIX gap-fill over it, so a client that
+    reconnects gets fresh snapshots instead of replayed quotes.
+    """
+    header = message.getHeader()
+    return (
+        header.isSetField(43)
+        and header.getField(43) == "Y"
+        and header.getField(35) in STALE_ON_RESEND
+    )
+
+
 class GatewayApplication(fix.Application):  # type: ignore[misc]
     def __init__(
         self,
@@ -116,6 +134,8 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
             log.exception("capture failed for a message of %s", owner)
 
     def toApp(self, message: Any, session_id: Any) -> None:  # noqa: N802 (QuickFIX API)
+        if is_stale_resend(message):
+            raise fix.DoNotSend
         try:
             self._record(session_id.toString(), "out", message, self._clock())
         except Exception:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar
 import time
-from decimal import ROUND_HALF_EVEN, Decimal
 
 from venue.types import (
     PRICE_SCALE,
@@ -24,6 +23,7 @@ from venue.types import (
 
 PRICE_DECIMALS = len(str(PRICE_SCALE)) - 1
 AVG_PX_DECIMALS = 8
+_AVG_PX_UNIT = 10**AVG_PX_DECIMALS
 
 # OrdRejReason (103) values we send.
 ORD_REJ_BROKER_CREDIT = 0
@@ -180,6 +180,15 @@ def _is_digits(text: str) -> bool:
 
 def parse_price(text: str, tag: int = 44) -> int:
     """``"123.45"`` -> ``1_234_500``. More decimals than the venue keeps is an error."""
+    whole, _, frac = text.partition(".")
+    if (
+        whole.isdigit()
+        and whole.isascii()
+        and len(frac) <= PRICE_DECIMALS
+        and (not frac or (frac.isdigit() and frac.isascii()))
+    ):
+        # the common case, a plain unsigned price, without the general checks
+        return int(whole) * PRICE_SCALE + int(frac.ljust(PRICE_DECIMALS, "0"))
     negative, whole, frac = _split_decimal(text, tag)
     if len(frac) > PRICE_DECIMALS:
         frac = frac.rstrip("0")
@@ -202,6 +211,8 @@ def format_price(units: int) -> str:
 
 def parse_qty(text: str, tag: int = 38) -> int:
     """Whole shares: ``"100"`` and ``"100.0"`` are 100; ``"100.5"`` is an error."""
+    if text.isdigit() and text.isascii():
+        return int(text)
     negative, whole, frac = _split_decimal(text, tag)
     if frac.strip("0"):
         raise ConversionError(
@@ -216,13 +227,23 @@ def format_qty(qty: int) -> str:
 
 
 def format_avg_px(notional: int, cum_qty: int) -> str:
-    """Average price from the venue's notional (sum of qty * price units)."""
+    """Average price from the venue's notional (sum of qty * price units): ``notional /
+    (cum_qty * PRICE_SCALE)`` rounded half to even to 8 decimals, trailing zeros dropped.
+
+    Integer arithmetic only: the exact quotient, then the rounding by the remainder.
+    """
     if cum_qty <= 0:
         return "0"
-    avg = (Decimal(notional) / Decimal(cum_qty * PRICE_SCALE)).quantize(
-        Decimal(1).scaleb(-AVG_PX_DECIMALS), rounding=ROUND_HALF_EVEN
-    )
-    return format(avg.normalize(), "f")
+    quotient, remainder = divmod(abs(notional) * _AVG_PX_UNIT, cum_qty * PRICE_SCALE)
+    twice = 2 * remainder
+    divisor = cum_qty * PRICE_SCALE
+    if twice > divisor or (twice == divisor and quotient & 1):
+        quotient += 1
+    whole, frac = divmod(quotient, _AVG_PX_UNIT)
+    sign = "-" if notional < 0 and quotient else ""
+    if not frac:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{frac:0{AVG_PX_DECIMALS}d}".rstrip("0")
 
 
 _second_cache: tuple[int, str] = (-1, "")

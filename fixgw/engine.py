@@ -38,15 +38,18 @@ from typing import Any, TypeVar
 import quickfix as fix
 
 from fixgw import convert, reports
+from fixgw.capture import TopOfBook, set_sending_book
 from fixgw.handlers import MASS_CANCEL_OTHER
 from fixgw.registry import SessionContext, SessionRegistry
 from fixgw.route import Route, RouteEvent, VenueApi
+from fixgw.routing import DirectedOrder
 from fixgw.work import (
     Call,
     MassStatusRequest,
     OrderCommand,
     Reply,
     RouteEvents,
+    ServiceRequest,
     SessionDown,
     StatusRequest,
     Stop,
@@ -55,7 +58,7 @@ from fixgw.work import (
 )
 from venue.commands import CancelOrder, MassCancel, ReplaceOrder, SubmitOrder, Tick
 from venue.config import LP_OWNER
-from venue.events import MassCancelDone
+from venue.events import MassCancelDone, OrderFilled
 from venue.types import CancelReason
 
 log = logging.getLogger("fixgw.engine")
@@ -67,6 +70,10 @@ EventListener = Callable[[Sequence[RouteEvent], int], None]
 TICK_INTERVAL_S = 0.1
 
 Sender = Callable[[SessionContext, Any], None]
+ServiceHandler = Callable[[SessionContext, Any, int], None]
+"""Answers a ``ServiceRequest`` on the engine thread: (session, request, now)."""
+BookReader = Callable[[str], TopOfBook | None]
+"""The venue's top of book of a symbol, read on the engine thread when a fill is sent."""
 
 
 def send_to_target(session: SessionContext, message: Any) -> None:
@@ -84,14 +91,17 @@ class Engine:
         clock: Callable[[], int] = time.time_ns,
         tick_interval_s: float = TICK_INTERVAL_S,
         sender: Sender | None = None,
+        top_of_book: BookReader | None = None,
     ) -> None:
         self.venue = venue
         self._sender = sender or send_to_target
+        self._top_of_book = top_of_book
         self.routes = routes
         self.registry = registry
         self.clock = clock
         self._queue: queue.SimpleQueue[Work] = queue.SimpleQueue()
         self._listeners: list[EventListener] = []
+        self._services: dict[type, ServiceHandler] = {}
         self._mass_cancels: dict[tuple[str, str], str] = {}
         self._unreported_kinds: set[type] = set()
         self._tick_interval_s = tick_interval_s
@@ -122,6 +132,11 @@ class Engine:
     def add_listener(self, listener: EventListener) -> None:
         """Register before ``start``; listeners run on the engine thread and must not block."""
         self._listeners.append(listener)
+
+    def add_service(self, request_type: type, handler: ServiceHandler) -> None:
+        """Register before ``start``: ``handler`` answers ``ServiceRequest``s whose request
+        is a ``request_type``; it runs on the engine thread and must not block."""
+        self._services[request_type] = handler
 
     def start(self) -> None:
         self._thread.start()
@@ -172,12 +187,22 @@ class Engine:
         elif isinstance(work, SessionDown):
             self._session_down(work.session, now)
         elif isinstance(work, RouteEvents):
-            self._publish(work.events, now)
+            # a route's own fills (a broker's) did not happen on the venue's book
+            self._publish(work.events, now, venue_fills=False)
         elif isinstance(work, Timer):
             self._tick_pending.clear()
             self._publish(self.venue.handle(Tick(), now), now)
         elif isinstance(work, Call):
             self._call(work)
+        elif isinstance(work, ServiceRequest):
+            self._serve(work, now)
+
+    def _serve(self, work: ServiceRequest, now: int) -> None:
+        handler = self._services.get(type(work.request))
+        if handler is None:
+            log.error("no service for %s from %s", type(work.request).__name__, work.session.owner)
+            return
+        handler(work.session, work.request, now)
 
     def _call(self, work: Call) -> None:
         try:
@@ -190,7 +215,18 @@ class Engine:
 
     def _order_command(self, work: OrderCommand, now: int) -> None:
         command = work.command
-        route = self._route(work.session)
+        if isinstance(work, DirectedOrder):
+            directed = self.routes.get(work.route)
+            if directed is None:
+                text = (
+                    f"the {work.route} route is not running in this gateway (a session with "
+                    f"Route={work.route} or AlpacaSymbols starts it)"
+                )
+                self._send(work.session, _route_failure(work, text, now))
+                return
+            route = directed
+        else:
+            route = self._route(work.session)
         try:
             if isinstance(command, SubmitOrder):
                 events = route.submit(command, now)
@@ -202,13 +238,19 @@ class Engine:
                 self._mass_cancels[(command.owner, command.request_id)] = work.request_type
                 events = route.mass_cancel(command, now)
         except Exception as exc:
-            log.exception("route %s failed on %r", work.session.spec.route, command)
+            log.exception(
+                "route %s failed on %r",
+                work.session.spec.route,
+                command,
+                extra=_order_context(work.session, command),
+            )
             self._mass_cancels.pop((command.owner, getattr(command, "request_id", "")), None)
             self._send(work.session, _route_failure(work, f"route error: {exc}", now))
             return
         self._publish(events, now)
 
-    def _publish(self, events: Sequence[RouteEvent], now: int) -> None:
+    def _publish(self, events: Sequence[RouteEvent], now: int, *, venue_fills: bool = True) -> None:
+        read_book = self._top_of_book if venue_fills else None
         for event in events:
             owner = reports.event_owner(event)
             if owner is None:
@@ -218,13 +260,21 @@ class Engine:
                 continue
             session = self.registry.get(owner)
             if session is None:
-                log.warning("no session for owner %s; %s not reported", owner, type(event).__name__)
+                log.warning(
+                    "no session for owner %s; %s not reported",
+                    owner,
+                    type(event).__name__,
+                    extra={"session": owner, "cl_ord_id": _cl_ord_id(event)},
+                )
                 self.send_failures += 1
                 continue
             if isinstance(event, MassCancelDone):
                 self._mass_cancel_done(session, event)
                 continue
-            self._send(session, reports.report_for_event(event))
+            if read_book is not None and type(event) is OrderFilled:
+                self._send(session, reports.report_for_event(event), read_book(event.order.symbol))
+            else:
+                self._send(session, reports.report_for_event(event))
         for listener in self._listeners:
             try:
                 listener(events, now)
@@ -300,14 +350,47 @@ class Engine:
         """Send one message; for listeners on the engine thread (drop copy...)."""
         self._send(session, message)
 
-    def _send(self, session: SessionContext, message: Any) -> None:
+    def _send(
+        self, session: SessionContext, message: Any, top_of_book: TopOfBook | None = None
+    ) -> None:
+        """Send one message; ``top_of_book`` goes to the capture of a fill report."""
         try:
-            self._sender(session, message)
+            if top_of_book is None:
+                self._sender(session, message)
+            else:
+                set_sending_book(top_of_book)
+                try:
+                    self._sender(session, message)
+                finally:
+                    set_sending_book(None)
         except Exception:
             self.send_failures += 1
-            log.exception("could not send to %s", session.owner)
+            log.exception(
+                "could not send to %s",
+                session.owner,
+                extra={"session": session.owner, "cl_ord_id": _message_cl_ord_id(message)},
+            )
             return
         self.reports_sent += 1
+
+
+def _order_context(session: SessionContext, command: Any) -> dict[str, str | None]:
+    """Log fields of an order-path line: the session and the request's ClOrdID."""
+    return {"session": session.owner, "cl_ord_id": getattr(command, "cl_ord_id", None)}
+
+
+def _cl_ord_id(event: RouteEvent) -> str | None:
+    order = getattr(event, "order", None)
+    if order is not None:
+        return str(order.cl_ord_id)
+    return getattr(event, "cl_ord_id", None)
+
+
+def _message_cl_ord_id(message: Any) -> str | None:
+    try:
+        return str(message.getField(11)) if message.isSetField(11) else None
+    except Exception:
+        return None
 
 
 def _route_failure(work: OrderCommand, text: str, now: int) -> Any:

@@ -4,6 +4,12 @@ A handler runs on a QuickFIX thread inside ``fromApp``. It reads fields by integ
 converts them with ``fixgw.convert`` and returns one work item for the engine queue: a venue
 command, a query, or a ready-made reject. It never touches the venue and never sends.
 
+The order-entry handlers (NewOrderSingle, OrderCancelRequest, OrderCancelReplaceRequest)
+read the message's text once (``text_fields``) instead of asking QuickFIX field by field:
+every QuickFIX call crosses into C++ and releases the GIL, and a NewOrderSingle needs about
+twenty of them, against one ``toString``. The fields they read sit outside every repeating
+group of the FIX 4.4 dictionary, so the first occurrence in the text is the field itself.
+
 QuickFIX has already checked the message against the data dictionary (types, enums,
 required fields); handlers check what the dictionary cannot: values this venue does not
 support and fields that are required only by our rules.
@@ -15,6 +21,9 @@ from collections.abc import Callable
 from typing import Any
 
 from fixgw import convert, reports
+from fixgw.marketdata.requests import MARKET_DATA_HANDLERS
+from fixgw.marketdata.status import STATUS_HANDLERS
+from fixgw.refdata import REFERENCE_DATA_HANDLERS
 from fixgw.registry import SessionContext
 from fixgw.work import MassStatusRequest, OrderCommand, Reply, StatusRequest, Work
 from venue.commands import CancelOrder, MassCancel, ReplaceOrder, SubmitOrder
@@ -40,6 +49,7 @@ MASS_STATUS_FOR_SECURITY = "1"
 MASS_STATUS_ALL = "7"
 MASS_CANCEL_NOT_SUPPORTED = "0"
 MASS_CANCEL_OTHER = "99"
+SOH = "\x01"
 
 
 class MissingFieldError(Exception):
@@ -57,6 +67,18 @@ def _required(message: Any, tag: int, why: str = "") -> str:
     if not message.isSetField(tag):
         raise MissingFieldError(tag, why)
     value: str = message.getField(tag)
+    return value
+
+
+def text_fields(message: Any) -> dict[str, str]:
+    """Every field of ``message`` by tag text (``"11"``), first occurrence kept."""
+    return dict(reversed([field.split("=", 1) for field in message.toString().split(SOH)[:-1]]))
+
+
+def _required_text(fields: dict[str, str], tag: int, why: str = "") -> str:
+    value = fields.get(str(tag))
+    if value is None:
+        raise MissingFieldError(tag, why)
     return value
 
 
@@ -78,43 +100,47 @@ def business_reject(
     return Reply(session, reject)
 
 
-def _expire_at(message: Any) -> int | None:
-    expire_time = _optional(message, 126)
+def _expire_at(fields: dict[str, str]) -> int | None:
+    expire_time = fields.get("126")
     if expire_time is not None:
         return convert.parse_utc_timestamp(expire_time, 126)
-    expire_date = _optional(message, 432)
+    expire_date = fields.get("432")
     if expire_date is not None:
         return convert.parse_expire_date(expire_date, 432)
     return None
 
 
+_ECHOED_ORDER_FIELDS = tuple((tag, str(tag)) for tag in (11, 55, 54, 38, 40, 44, 99, 59, 126))
+"""The NewOrderSingle fields a gateway reject echoes: (tag, tag text)."""
+
+
 def new_order_single(message: Any, session: SessionContext, now_ns: int) -> Work:
-    cl_ord_id = _required(message, 11)
-    symbol = _required(message, 55)
-    if not message.isSetField(38):
-        why = "; CashOrderQty is not supported" if message.isSetField(152) else ""
+    fields = text_fields(message)
+    cl_ord_id = _required_text(fields, 11)
+    symbol = _required_text(fields, 55)
+    qty_text = fields.get("38")
+    if qty_text is None:
+        why = "; CashOrderQty is not supported" if "152" in fields else ""
         raise MissingFieldError(38, why)
-    request = {
-        tag: message.getField(tag)
-        for tag in (11, 55, 54, 38, 40, 44, 99, 59, 126)
-        if message.isSetField(tag)
-    }
+    price_text = fields.get("44")
+    stop_text = fields.get("99")
     try:
-        tif_code = request.get(59)
+        tif_code = fields.get("59")
         command = SubmitOrder(
             owner=session.owner,
             firm=session.spec.firm,
             cl_ord_id=cl_ord_id,
             symbol=symbol,
-            side=convert.side(_required(message, 54)),
-            ord_type=convert.ord_type(_required(message, 40)),
+            side=convert.side(_required_text(fields, 54)),
+            ord_type=convert.ord_type(_required_text(fields, 40)),
             tif=convert.time_in_force(tif_code) if tif_code else TimeInForce.DAY,
-            qty=convert.parse_qty(request[38]),
-            price=convert.parse_price(request[44]) if 44 in request else None,
-            stop_price=convert.parse_price(request[99], 99) if 99 in request else None,
-            expire_at_ns=_expire_at(message),
+            qty=convert.parse_qty(qty_text),
+            price=convert.parse_price(price_text) if price_text is not None else None,
+            stop_price=convert.parse_price(stop_text, 99) if stop_text is not None else None,
+            expire_at_ns=_expire_at(fields),
         )
     except convert.ConversionError as exc:
+        request = {tag: fields[key] for tag, key in _ECHOED_ORDER_FIELDS if key in fields}
         reject = reports.gateway_reject(
             request, reason=exc.ord_rej_reason, text=exc.text, ts_ns=now_ns
         )
@@ -123,12 +149,12 @@ def new_order_single(message: Any, session: SessionContext, now_ns: int) -> Work
 
 
 def _cancel_reject(
-    message: Any, session: SessionContext, now_ns: int, text: str, replace: bool
+    fields: dict[str, str], session: SessionContext, now_ns: int, text: str, replace: bool
 ) -> Reply:
     reject = reports.cancel_reject(
-        cl_ord_id=_required(message, 11),
-        orig_cl_ord_id=_required(message, 41),
-        order_id=_optional(message, 37),
+        cl_ord_id=_required_text(fields, 11),
+        orig_cl_ord_id=_required_text(fields, 41),
+        order_id=fields.get("37"),
         ord_status="8",
         response_to_replace=replace,
         reason=convert.CXL_REJ_OTHER,
@@ -139,25 +165,27 @@ def _cancel_reject(
 
 
 def order_cancel_request(message: Any, session: SessionContext, now_ns: int) -> Work:
+    fields = text_fields(message)
     command = CancelOrder(
         owner=session.owner,
-        cl_ord_id=_required(message, 11),
-        orig_cl_ord_id=_required(message, 41),
-        order_id=_optional(message, 37),
+        cl_ord_id=_required_text(fields, 11),
+        orig_cl_ord_id=_required_text(fields, 41),
+        order_id=fields.get("37"),
     )
     return OrderCommand(session, command)
 
 
 def order_cancel_replace_request(message: Any, session: SessionContext, now_ns: int) -> Work:
-    cl_ord_id = _required(message, 11)
-    orig_cl_ord_id = _required(message, 41)
-    qty_text = _required(message, 38)
+    fields = text_fields(message)
+    cl_ord_id = _required_text(fields, 11)
+    orig_cl_ord_id = _required_text(fields, 41)
+    qty_text = _required_text(fields, 38)
     try:
-        price = _optional(message, 44)
-        stop_price = _optional(message, 99)
-        side = _optional(message, 54)
-        ord_type = _optional(message, 40)
-        tif = _optional(message, 59)
+        price = fields.get("44")
+        stop_price = fields.get("99")
+        side = fields.get("54")
+        ord_type = fields.get("40")
+        tif = fields.get("59")
         command = ReplaceOrder(
             owner=session.owner,
             cl_ord_id=cl_ord_id,
@@ -166,14 +194,14 @@ def order_cancel_replace_request(message: Any, session: SessionContext, now_ns: 
             price=convert.parse_price(price) if price is not None else None,
             stop_price=convert.parse_price(stop_price, 99) if stop_price is not None else None,
             tif=convert.time_in_force(tif) if tif is not None else None,
-            expire_at_ns=_expire_at(message),
-            order_id=_optional(message, 37),
-            symbol=_optional(message, 55),
+            expire_at_ns=_expire_at(fields),
+            order_id=fields.get("37"),
+            symbol=fields.get("55"),
             side=convert.side(side) if side is not None else None,
             ord_type=convert.ord_type(ord_type) if ord_type is not None else None,
         )
     except convert.ConversionError as exc:
-        return _cancel_reject(message, session, now_ns, exc.text, replace=True)
+        return _cancel_reject(fields, session, now_ns, exc.text, replace=True)
     return OrderCommand(session, command)
 
 
@@ -256,9 +284,13 @@ HANDLERS: dict[str, Handler] = {
     "q": order_mass_cancel_request,
     "AF": order_mass_status_request,
 }
-"""Order-entry handlers by MsgType. Colleagues add theirs (market data V...) by key."""
+"""Handlers by MsgType: order entry, then market data (V), trading status (g, e) and
+reference data (x, c)."""
 
 ORDER_ENTRY_TYPES = frozenset(HANDLERS)
+HANDLERS.update(MARKET_DATA_HANDLERS)
+HANDLERS.update(STATUS_HANDLERS)
+HANDLERS.update(REFERENCE_DATA_HANDLERS)
 
 
 def dispatch(message: Any, session: SessionContext, now_ns: int) -> Work:

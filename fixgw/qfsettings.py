@@ -42,7 +42,7 @@ def acceptor_settings_text(
         "ConnectionType": "acceptor",
         "StartTime": "00:00:00",
         "EndTime": "00:00:00",
-        "FileStorePath": str(data_dir / "store"),
+        "FileStorePath": str(data_dir / "fixstore"),
         "FileLogPath": str(data_dir / "log"),
     }
     for key, value in injected.items():

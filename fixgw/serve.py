@@ -1,4 +1,4 @@
-"""``fixgw serve``: run the acceptor in front of the venue until SIGINT or SIGTERM."""
+"""``fixgw serve``: run the gateway, its execution store and its metrics until SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from types import FrameType
 import click
 
 from fixgw.alpaca import AlpacaConfigError, alpaca_route
-from fixgw.gateway import Gateway, GatewayError
+from fixgw.alpaca.persist import StateFileError
+from fixgw.gateway import GatewayError
 from fixgw.logs import configure_logging, logging_options
+from fixgw.observability import ObservabilityError, metrics_options
+from fixgw.product import GatewayProduct, ProductOptions
 from fixgw.route import DEFAULT_ROUTES
 from fixgw.settings import SettingsError, load_settings
 from venue.instruments import load_instruments
@@ -30,7 +33,7 @@ from venue.instruments import load_instruments
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("var"),
     show_default=True,
-    help="Folder for FIX stores, FIX logs and the venue journal.",
+    help="Folder for FIX stores and logs, the venue journal and the execution store.",
 )
 @click.option(
     "--port",
@@ -44,6 +47,12 @@ from venue.instruments import load_instruments
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Instrument definitions (TOML); default: the shipped specs/instruments.toml.",
 )
+@click.option(
+    "--no-capture",
+    is_flag=True,
+    help="Do not run the execution store (for benchmarks): nothing is captured.",
+)
+@metrics_options
 @logging_options
 def serve(
     *,
@@ -52,10 +61,14 @@ def serve(
     port: int | None,
     host: str,
     instruments_path: Path | None,
+    no_capture: bool,
+    metrics_host: str,
+    metrics_port: int,
     log_level: str,
     log_json: bool,
 ) -> None:
-    """Accept FIX 4.4 sessions and trade their orders on the venue."""
+    """Accept FIX 4.4 sessions, trade their orders on the venue (or route them to Alpaca),
+    capture every message into the execution store and serve metrics, health and readiness."""
     configure_logging(log_level, json_lines=log_json)
     try:
         settings = load_settings(config_path)
@@ -67,7 +80,12 @@ def serve(
     if instruments_path is not None:
         instruments = load_instruments(instruments_path)
     routes = {**DEFAULT_ROUTES, "alpaca": alpaca_route}
-    gateway = Gateway(settings, data_dir, host=host, instruments=instruments, routes=routes)
+    options = ProductOptions(
+        capture=not no_capture, metrics_host=metrics_host, metrics_port=metrics_port
+    )
+    product = GatewayProduct(
+        settings, data_dir, host=host, instruments=instruments, routes=routes, options=options
+    )
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -77,15 +95,21 @@ def serve(
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        gateway.start()
+        product.start()
     except SettingsError as exc:
         raise click.BadParameter(str(exc), param_hint="--config") from None
-    except (GatewayError, AlpacaConfigError, OSError) as exc:
+    except (GatewayError, AlpacaConfigError, ObservabilityError, StateFileError, OSError) as exc:
         raise click.ClickException(f"cannot start: {exc}") from None
+    gateway = product.gateway
+    assert gateway is not None
     sessions = ", ".join(s.session_id for s in settings.sessions)
     click.echo(f"fixgw serving {sessions} on {host}:{gateway.port} (data in {data_dir})")
+    if product.server is not None:
+        click.echo(f"metrics, health and readiness on {product.server.url}")
+    if product.store is None:
+        click.echo("execution store off (--no-capture)")
     while not stop.wait(0.5):
         pass
     click.echo("stopping: logging out sessions")
-    gateway.stop()
+    product.stop()
     click.echo("stopped")

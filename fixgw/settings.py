@@ -27,8 +27,20 @@ PASSWORD = "Password"
 USERNAME = "Username"
 CANCEL_ON_DISCONNECT = "CancelOnDisconnect"
 ACCEPTOR_TEMPLATE = "AcceptorTemplate"
+DROP_COPY_SESSIONS = "DropCopySessions"
+DROP_COPY_FIRMS = "DropCopyFirms"
+DROP_COPY_KEYS = (DROP_COPY_SESSIONS, DROP_COPY_FIRMS)
 
-GATEWAY_KEYS = (ROLE, ROUTE, FIRM, PASSWORD, USERNAME, CANCEL_ON_DISCONNECT, ACCEPTOR_TEMPLATE)
+GATEWAY_KEYS = (
+    ROLE,
+    ROUTE,
+    FIRM,
+    PASSWORD,
+    USERNAME,
+    CANCEL_ON_DISCONNECT,
+    ACCEPTOR_TEMPLATE,
+    *DROP_COPY_KEYS,
+)
 """Keys the gateway consumes itself; QuickFIX never sees them."""
 
 ROUTES = ("venue", "alpaca")
@@ -72,6 +84,9 @@ class SessionSpec:
     """Largest SendingTime skew accepted on a Logon (QuickFIX CheckLatency / MaxLatency);
     None when CheckLatency=N."""
     quickfix: dict[str, str] = field(repr=False)
+    drop_copy_scope: dict[str, str] = field(default_factory=dict, repr=False)
+    """The section's DropCopySessions / DropCopyFirms values as written; ``fixgw.dropcopy``
+    validates them at start."""
     """This section's QuickFIX keys (not merged with [DEFAULT]), original spelling."""
 
     @property
@@ -332,4 +347,5 @@ def _session_spec(
         template=template,
         max_latency_s=int(max_latency) if check_latency else None,
         quickfix={k: v for k, v in body.items() if k.lower() not in ours},
+        drop_copy_scope={k: v for k in DROP_COPY_KEYS if (v := get(k)) is not None},
     )

@@ -78,6 +78,16 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceRequest:
+    """A request a gateway service answers on the engine thread (market data, reference
+    data, trading status): the engine hands it to the service registered for
+    ``type(request)`` (``Engine.add_service``)."""
+
+    session: SessionContext
+    request: Any
+
+
+@dataclass(frozen=True, slots=True)
 class Timer:
     """Periodic: lets the clock reach the venue (schedule, GTD expiry, liquidity)."""
 
@@ -95,6 +105,7 @@ Work = (
     | SessionDown
     | RouteEvents
     | Call
+    | ServiceRequest
     | Timer
     | Stop
 )

@@ -2,10 +2,14 @@
 
 A record is ``{"type": "<class name>", <field>: <value>, ...}``; enums are written by value
 and fields holding None are left out (None is the default of every optional field).
+``encode_record`` writes a journal line's JSON text directly, the same text as
+``json.dumps`` of the record with compact separators, in a fraction of the time (it runs
+once per command, on the order path).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import MISSING, fields
 from enum import Enum
 from typing import Any
@@ -80,3 +84,77 @@ def decode_command(record: dict[str, Any]) -> Command:
                 raise CodecError(f"{name}: bad {field_name} {value!r}") from None
         values[field_name] = value
     return COMMAND_TYPES[name](**values)
+
+
+def encode_record(seq: int, now_ns: int, command: Command) -> str:
+    """The journal record of ``command`` as compact JSON text: ``{"seq":..,"ns":..,
+    "type":..,<fields>}``, exactly ``json.dumps`` of ``{"seq", "ns", **encode_command}``.
+
+    The order commands have their own encoders; the others go through ``json.dumps``.
+    """
+    head = f'{{"seq":{seq},"ns":{now_ns},'
+    if isinstance(command, SubmitOrder):
+        return head + _submit_order(command)
+    if isinstance(command, CancelOrder):
+        return head + _cancel_order(command)
+    if isinstance(command, ReplaceOrder):
+        return head + _replace_order(command)
+    return head + json.dumps(encode_command(command), separators=(",", ":"))[1:]
+
+
+def _submit_order(c: SubmitOrder) -> str:
+    text = (
+        f'"type":"SubmitOrder","owner":{_json_text(c.owner)},"firm":{_json_text(c.firm)},'
+        f'"cl_ord_id":{_json_text(c.cl_ord_id)},"symbol":{_json_text(c.symbol)},'
+        f'"side":"{c.side.value}","ord_type":"{c.ord_type.value}","tif":"{c.tif.value}",'
+        f'"qty":{c.qty}'
+    )
+    if c.price is not None:
+        text += f',"price":{c.price}'
+    if c.stop_price is not None:
+        text += f',"stop_price":{c.stop_price}'
+    if c.expire_at_ns is not None:
+        text += f',"expire_at_ns":{c.expire_at_ns}'
+    return text + "}"
+
+
+def _cancel_order(c: CancelOrder) -> str:
+    text = (
+        f'"type":"CancelOrder","owner":{_json_text(c.owner)},'
+        f'"cl_ord_id":{_json_text(c.cl_ord_id)},"orig_cl_ord_id":{_json_text(c.orig_cl_ord_id)}'
+    )
+    if c.order_id is not None:
+        text += f',"order_id":{_json_text(c.order_id)}'
+    return text + "}"
+
+
+def _replace_order(c: ReplaceOrder) -> str:
+    text = (
+        f'"type":"ReplaceOrder","owner":{_json_text(c.owner)},'
+        f'"cl_ord_id":{_json_text(c.cl_ord_id)},"orig_cl_ord_id":{_json_text(c.orig_cl_ord_id)},'
+        f'"qty":{c.qty}'
+    )
+    if c.price is not None:
+        text += f',"price":{c.price}'
+    if c.stop_price is not None:
+        text += f',"stop_price":{c.stop_price}'
+    if c.tif is not None:
+        text += f',"tif":"{c.tif.value}"'
+    if c.expire_at_ns is not None:
+        text += f',"expire_at_ns":{c.expire_at_ns}'
+    if c.order_id is not None:
+        text += f',"order_id":{_json_text(c.order_id)}'
+    if c.symbol is not None:
+        text += f',"symbol":{_json_text(c.symbol)}'
+    if c.side is not None:
+        text += f',"side":"{c.side.value}"'
+    if c.ord_type is not None:
+        text += f',"ord_type":"{c.ord_type.value}"'
+    return text + "}"
+
+
+def _json_text(text: str) -> str:
+    """A JSON string literal; plain printable ASCII needs no escaping."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return json.dumps(text)

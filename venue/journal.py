@@ -5,9 +5,11 @@ every event and id. ``FileJournal`` writes one JSON line per command::
 
     {"seq": 1, "ns": 1700000000000000000, "type": "SubmitOrder", "owner": "S1", ...}
 
-and flushes it to the operating system before returning (with ``fsync=True`` also to the
-disk). A crash in the middle of a write leaves a torn last line: replay ignores it and
-opening the file for appending cuts it off, so the next record starts on a clean line.
+and hands it to the operating system with one ``write`` before returning (with
+``fsync=True`` also to the disk), so a command is on file before the venue acts on it and
+before any report about it leaves. A crash in the middle of a write leaves a torn last
+line: replay ignores it and opening the file for appending cuts it off, so the next record
+starts on a clean line.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Protocol
 
-from venue.codec import CodecError, decode_command, encode_command
+from venue.codec import CodecError, decode_command, encode_record
 from venue.commands import Command
 from venue.errors import JournalError
 
@@ -62,13 +64,16 @@ class FileJournal:
         except BaseException:
             self._file.close()
             raise
+        self._fd = self._file.fileno()
+        """Appends bypass the file object's buffer: one ``write`` call per record."""
 
     def append(self, seq: int, now_ns: int, command: Command) -> None:
-        record = {"seq": seq, "ns": now_ns, **encode_command(command)}
-        self._file.write(json.dumps(record, separators=(",", ":")).encode() + b"\n")
-        self._file.flush()
+        data = (encode_record(seq, now_ns, command) + "\n").encode()
+        written = os.write(self._fd, data)
+        while written < len(data):
+            written += os.write(self._fd, data[written:])
         if self._fsync:
-            os.fsync(self._file.fileno())
+            os.fsync(self._fd)
 
     def replay(self) -> Iterator[tuple[int, int, Command]]:
         with open(self.path, "rb") as source:
@@ -85,6 +90,7 @@ class FileJournal:
 
     def close(self) -> None:
         self._file.close()
+        self._fd = -1  # an append after close fails instead of writing to a reused descriptor
 
     def __enter__(self) -> FileJournal:
         return self

@@ -2,29 +2,18 @@
 
 Public surface: :class:`AlpacaConfig` (settings, ``from_env``), :class:`AlpacaConfigError`,
 :class:`AlpacaRoute` (implements ``fixgw.route.Route``), :func:`alpaca_route` (the gateway's
-route factory), and the Alpaca-only events with their ExecType table.
+route factory) and ``RouteEvent``, the events the route returns and emits (the gateway's:
+Alpaca's stopped, calculated and suspended states are ``fixgw.route.OrderStatusChanged``).
 """
 
 from fixgw.alpaca.config import AlpacaConfig, AlpacaConfigError
-from fixgw.alpaca.events import (
-    FIX_EXEC_TYPE,
-    AlpacaOrderEvent,
-    OrderCalculated,
-    OrderStopped,
-    OrderSuspended,
-    RouteEvent,
-)
 from fixgw.alpaca.route import AlpacaRoute, alpaca_route
+from fixgw.route import RouteEvent
 
 __all__ = [
-    "FIX_EXEC_TYPE",
     "AlpacaConfig",
     "AlpacaConfigError",
-    "AlpacaOrderEvent",
     "AlpacaRoute",
-    "OrderCalculated",
-    "OrderStopped",
-    "OrderSuspended",
     "RouteEvent",
     "alpaca_route",
 ]

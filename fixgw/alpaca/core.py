@@ -12,12 +12,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from fixgw.alpaca.config import AlpacaConfig
-from fixgw.alpaca.events import RouteEvent
 from fixgw.alpaca.orders import OrderIndex, RoutedOrder
+from fixgw.alpaca.persist import OrderJournal
 from fixgw.alpaca.ratelimit import RequestQueue, TokenBucket
 from fixgw.alpaca.rest import AlpacaRest
 from fixgw.alpaca.translate import Translator
 from fixgw.alpaca.wire import AlpacaOrder, TradeUpdate
+from fixgw.route import RouteEvent
+from venue.events import CancelRejected
 
 Emit = Callable[[Sequence[RouteEvent]], None]
 Operation = Callable[[], bool]
@@ -44,6 +46,8 @@ class RouteCore:
             workers=config.rest_workers,
         )
         self.reconcile_queued = False
+        self.journal: OrderJournal | None = None
+        """The state file, when the route keeps its orders across restarts."""
         self._emit = emit
         self._collected: list[RouteEvent] | None = None
 
@@ -55,10 +59,35 @@ class RouteCore:
         """
         if not events:
             return
+        if self.journal is not None:
+            self.journal.published(events, self.order_of)
         if self._collected is not None:
             self._collected.extend(events)
         else:
             self._emit(events)
+
+    def order_of(self, event: RouteEvent) -> RoutedOrder | None:
+        """The routed order an event is about (None for events about no order of ours)."""
+        if isinstance(event, CancelRejected):
+            return self.orders.by_key(event.owner, event.orig_cl_ord_id)
+        state = getattr(event, "order", None)
+        if state is None:
+            return None
+        found = self.orders.by_key(state.owner, state.cl_ord_id)
+        if found is None and state.orig_cl_ord_id:
+            found = self.orders.by_key(state.owner, state.orig_cl_ord_id)
+        return found
+
+    def add(self, order: RoutedOrder) -> None:
+        """A new order, known (and written down) before its request leaves."""
+        self.orders.add(order)
+        if self.journal is not None:
+            self.journal.added(order)
+
+    def remember(self, order: RoutedOrder, *keys: str) -> None:
+        """Write what the route now knows of ``order`` (a request about to leave)."""
+        if self.journal is not None:
+            self.journal.changed(order, *keys)
 
     @contextmanager
     def collecting(self) -> Iterator[list[RouteEvent]]:

@@ -26,11 +26,11 @@ from decimal import Decimal
 
 from fixgw.alpaca.convert import WireError
 from fixgw.alpaca.core import RouteCore
-from fixgw.alpaca.events import RouteEvent
-from fixgw.alpaca.orders import PendingReplace, RoutedOrder
+from fixgw.alpaca.orders import PendingReplace, RoutedOrder, log_context
 from fixgw.alpaca.ratelimit import JobOutcome
 from fixgw.alpaca.rest import LIST_PAGE_SIZE, AlpacaRest, RestFailure, RestOk, RestResult
 from fixgw.alpaca.wire import AlpacaOrder, parse_order
+from fixgw.route import RouteEvent
 from venue.commands import SubmitOrder
 from venue.types import CancelReason, RejectReason
 
@@ -74,7 +74,12 @@ def _submit(
             core.release(order)
         elif answer.indeterminate or (resent and answer.duplicate_client_order_id):
             # the order may exist: a duplicate on a resend means the first attempt landed
-            log.warning("submit of %s: %s; looking it up", cmd.cl_ord_id, answer.describe())
+            log.warning(
+                "submit of %s: %s; looking it up",
+                cmd.cl_ord_id,
+                answer.describe(),
+                extra=log_context(order),
+            )
             order.unresolved = True
             _schedule_submit_lookup(core, order, cmd, attempt=0, misses=0)
         else:
@@ -126,7 +131,11 @@ def _lookup_submit(
             order.unresolved = False
             core.release(order)
         elif answer.status == 404 and misses + 1 >= core.config.resend_after_lookups:
-            log.warning("order %s not found at Alpaca; sending it again", cmd.cl_ord_id)
+            log.warning(
+                "order %s not found at Alpaca; sending it again",
+                cmd.cl_ord_id,
+                extra=log_context(order),
+            )
             send_submit(core, order, cmd, resent=True)
         else:
             _schedule_submit_lookup(
@@ -172,6 +181,7 @@ def send_cancel(
     assert alpaca_id is not None
     order.cancel_requested = reason
     order.pending_cancel = cl_ord_id
+    core.remember(order, *([cl_ord_id] if cl_ord_id else []))
     core.queue.put(lambda rest: _cancel(core, order, alpaca_id, rest))
     return True
 
@@ -195,7 +205,12 @@ def _cancel(core: RouteCore, order: RoutedOrder, alpaca_id: str, rest: AlpacaRes
         if isinstance(answer, RestOk):
             core.release(order)
         elif answer.indeterminate:
-            log.warning("cancel of %s: %s; looking it up", alpaca_id, answer.describe())
+            log.warning(
+                "cancel of %s: %s; looking it up",
+                alpaca_id,
+                answer.describe(),
+                extra=log_context(order),
+            )
             _schedule_cancel_lookup(core, order, alpaca_id, attempt=0, misses=0)
         else:
             reason = {404: RejectReason.UNKNOWN_ORDER, 422: RejectReason.TOO_LATE}.get(
@@ -242,7 +257,9 @@ def _lookup_cancel(
         elif isinstance(answer, AlpacaOrder) and answer.status == "pending_cancel":
             core.release(order)  # it arrived; the stream reports the outcome
         elif isinstance(answer, AlpacaOrder) and misses + 1 >= core.config.resend_after_lookups:
-            log.warning("cancel of %s did not arrive; sending it again", alpaca_id)
+            log.warning(
+                "cancel of %s did not arrive; sending it again", alpaca_id, extra=log_context(order)
+            )
             core.queue.put(lambda rest: _cancel(core, order, alpaca_id, rest))
         else:
             _schedule_cancel_lookup(
@@ -265,6 +282,7 @@ def send_replace(core: RouteCore, order: RoutedOrder, pending: PendingReplace) -
     assert alpaca_id is not None
     order.pending_replace = pending
     core.orders.link_client_id(order, pending.cmd.cl_ord_id)
+    core.remember(order, pending.cmd.cl_ord_id)
     core.queue.put(lambda rest: _replace(core, order, pending, alpaca_id, rest, resent=False))
     return True
 
@@ -301,10 +319,16 @@ def _replace(
                 pending.value_at_start = (answer.filled_avg_price or Decimal(0)) * answer.filled_qty
                 core.orders.link_alpaca_id(order, answer.id)
                 order.replace_in_flight = True
+                core.remember(order)
             else:
                 core.release(order)
         elif answer.indeterminate or (resent and answer.status == 422):
-            log.warning("replace of %s: %s; looking it up", alpaca_id, answer.describe())
+            log.warning(
+                "replace of %s: %s; looking it up",
+                alpaca_id,
+                answer.describe(),
+                extra=log_context(order),
+            )
             _schedule_replace_lookup(core, order, pending, alpaca_id, attempt=0, misses=0)
         else:
             core.translator.refuse_pending_replace(
@@ -372,7 +396,11 @@ def _lookup_replace(
             and answer.status != "pending_replace"
             and misses + 1 >= core.config.resend_after_lookups
         ):
-            log.warning("replace of %s did not arrive; sending it again", alpaca_id)
+            log.warning(
+                "replace of %s did not arrive; sending it again",
+                alpaca_id,
+                extra=log_context(order),
+            )
             core.queue.put(
                 lambda rest: _replace(core, order, pending, alpaca_id, rest, resent=True)
             )
@@ -383,6 +411,51 @@ def _lookup_replace(
             )
         core.publish(out)
     return DONE
+
+
+# --------------------------------------------------------------------------- restart
+
+
+def resume(core: RouteCore, order: RoutedOrder) -> None:
+    """After a restart, pick up a request whose outcome the route never learned: a submit
+    Alpaca may not have, a cancel or a replace that may not have arrived. Each is looked up
+    (and sent again only when Alpaca shows it never arrived), as after a timeout; the order
+    stays busy until the lookup settles it."""
+    if order.is_terminal():
+        return
+    alpaca_id = order.version.alpaca_id
+    pending = order.pending_replace
+
+    def look_up() -> bool:
+        if alpaca_id is None:
+            order.unresolved = True
+            _schedule_submit_lookup(core, order, submit_command(order), attempt=0, misses=0)
+        elif pending is not None:
+            order.replace_in_flight = pending.alpaca_id is not None
+            _schedule_replace_lookup(core, order, pending, alpaca_id, attempt=0, misses=0)
+        else:
+            _schedule_cancel_lookup(core, order, alpaca_id, attempt=0, misses=0)
+        return True
+
+    if alpaca_id is None or pending is not None or order.cancel_requested is not None:
+        core.exclusive(order, look_up)
+
+
+def submit_command(order: RoutedOrder) -> SubmitOrder:
+    """The new-order request of a routed order, as first sent (for a lookup or a resend)."""
+    return SubmitOrder(
+        owner=order.owner,
+        firm=order.firm,
+        cl_ord_id=order.versions[0].client_id,
+        symbol=order.symbol,
+        side=order.side,
+        ord_type=order.ord_type,
+        tif=order.tif,
+        qty=order.qty,
+        price=order.price,
+        stop_price=order.stop_price,
+        expire_at_ns=order.expire_at_ns,
+    )
 
 
 # --------------------------------------------------------------------------- reconcile

@@ -160,6 +160,11 @@ class RoutedOrder:
         )
 
 
+def log_context(order: RoutedOrder) -> dict[str, str]:
+    """Fields of an order-path log line about ``order``: its session and ClOrdID."""
+    return {"session": order.owner, "cl_ord_id": order.cl_ord_id}
+
+
 class OrderIndex:
     """Finds a routed order by FIX key, by Alpaca client order id or by Alpaca id."""
 

@@ -11,8 +11,8 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from fixgw.alpaca.events import RouteEvent
-from fixgw.alpaca.orders import NO_ORDER_ID, OrderIndex, RoutedOrder
+from fixgw.alpaca.orders import NO_ORDER_ID, OrderIndex, RoutedOrder, log_context
+from fixgw.route import RouteEvent
 from venue.commands import SubmitOrder
 from venue.events import CancelRejected, OrderRejected, OrderState
 from venue.types import OrderStatus, RejectReason
@@ -99,7 +99,9 @@ class Outcomes:
         if requested is None:
             return
         if cl_ord_id is None:
-            log.info("mass cancel of %s not done: %s", order.order_id, text)
+            log.info(
+                "mass cancel of %s not done: %s", order.order_id, text, extra=log_context(order)
+            )
             if order.status is OrderStatus.PENDING_CANCEL:
                 order.status = order.live_status()
             return

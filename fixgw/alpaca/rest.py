@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +81,21 @@ class RestFailure:
 RestResult = RestOk | RestFailure
 
 
+@dataclass(frozen=True, slots=True)
+class RequestOutcome:
+    """One REST call, for metrics: ``status`` None when no answer arrived; ``error`` is
+    ``http``, ``rate_limited``, ``timeout`` or ``connection`` for a failed call."""
+
+    endpoint: str
+    method: str
+    status: int | None
+    seconds: float
+    error: str | None
+
+
+RequestObserver = Callable[[RequestOutcome], None]
+
+
 class _TimeoutSession(requests.Session):
     """A requests session that applies a default timeout to every call."""
 
@@ -115,13 +132,14 @@ class _RouteTradingClient(TradingClient):
 class AlpacaRest:
     """One worker's connection to Alpaca's REST API (not shared between threads)."""
 
-    def __init__(self, config: AlpacaConfig) -> None:
+    def __init__(self, config: AlpacaConfig, *, observe: RequestObserver | None = None) -> None:
         self._client = _RouteTradingClient(config)
         self._extended_hours = config.extended_hours
+        self._observe = observe
 
     def submit(self, cmd: SubmitOrder) -> RestResult:
         request = order_request(cmd, extended_hours=self._extended_hours)
-        return self._call(lambda: self._client.submit_order(request))
+        return self._call("orders", "POST", lambda: self._client.submit_order(request))
 
     def replace(
         self,
@@ -140,19 +158,25 @@ class AlpacaRest:
             stop_price=None if stop_price is None else price_to_alpaca(stop_price),
             time_in_force=None if tif is None else AlpacaTimeInForce(TIF_TO_ALPACA[tif]),
         )
-        return self._call(lambda: self._client.replace_order_by_id(alpaca_id, request))
+        return self._call(
+            "order", "PATCH", lambda: self._client.replace_order_by_id(alpaca_id, request)
+        )
 
     def cancel(self, alpaca_id: str) -> RestResult:
-        return self._call(lambda: self._client.cancel_order_by_id(alpaca_id))
+        return self._call("order", "DELETE", lambda: self._client.cancel_order_by_id(alpaca_id))
 
     def get(self, alpaca_id: str) -> RestResult:
-        return self._call(lambda: self._client.get_order_by_id(alpaca_id))
+        return self._call("order", "GET", lambda: self._client.get_order_by_id(alpaca_id))
 
     def get_by_client_id(self, client_order_id: str) -> RestResult:
-        return self._call(lambda: self._client.get_order_by_client_id(client_order_id))
+        return self._call(
+            "order_by_client_id",
+            "GET",
+            lambda: self._client.get_order_by_client_id(client_order_id),
+        )
 
     def account(self) -> RestResult:
-        return self._call(self._client.get_account)
+        return self._call("account", "GET", self._client.get_account)
 
     def list_orders(self, after_ns: int) -> RestResult:
         """Orders of every status submitted after ``after_ns``, oldest first, one page."""
@@ -162,19 +186,34 @@ class AlpacaRest:
             direction=Sort.ASC,
             limit=LIST_PAGE_SIZE,
         )
-        return self._call(lambda: self._client.get_orders(query))
+        return self._call("orders", "GET", lambda: self._client.get_orders(query))
 
-    @staticmethod
-    def _call(call: Any) -> RestResult:
+    def _call(self, endpoint: str, method: str, call: Any) -> RestResult:
+        started = time.perf_counter()
+        error: str | None = None
         try:
-            return RestOk(call())
-        except APIError as error:
-            return _api_failure(error)
-        except requests.RequestException as error:
-            return RestFailure(None, None, f"{type(error).__name__}: {error}")
-        except ValueError as error:
+            result: RestResult = RestOk(call())
+        except APIError as failure:
+            result = _api_failure(failure)
+            error = "rate_limited" if result.status == 429 else "http"
+        except requests.Timeout as failure:
+            result = RestFailure(None, None, f"{type(failure).__name__}: {failure}")
+            error = "timeout"
+        except requests.RequestException as failure:
+            result = RestFailure(None, None, f"{type(failure).__name__}: {failure}")
+            error = "connection"
+        except ValueError as failure:
             # a 2xx answer whose body is not JSON: treat as no answer
-            return RestFailure(None, None, f"unreadable answer: {error}")
+            result = RestFailure(None, None, f"unreadable answer: {failure}")
+            error = "http"
+        if self._observe is not None:
+            if isinstance(result, RestOk):
+                status: int | None = 204 if method == "DELETE" else 200
+            else:
+                status = result.status
+            seconds = time.perf_counter() - started
+            self._observe(RequestOutcome(endpoint, method, status, seconds, error))
+        return result
 
 
 def order_request(cmd: SubmitOrder, *, extended_hours: bool) -> OrderRequest:

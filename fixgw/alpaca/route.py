@@ -12,6 +12,11 @@ A call returns what is decided at once (a refusal made before anything is sent);
 other outcome arrives later through ``emit(events)``, from a REST worker or the stream
 thread. ``emit`` is called with the route's lock held and must only enqueue: it must not
 block or call back into the route from another thread.
+
+With a ``state_path`` the route keeps its orders across restarts (``persist.py``): ``start``
+reads them back, looks up the requests whose outcome it never learned, and the stream's
+first reconciliation reports what happened at Alpaca meanwhile, once. The gateway tells it
+which events have been reported through ``reports_sent``.
 """
 
 from __future__ import annotations
@@ -19,29 +24,29 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from pathlib import Path
+from typing import Any
 
 from fixgw.alpaca import jobs
 from fixgw.alpaca.config import AlpacaConfig
 from fixgw.alpaca.convert import WireError
 from fixgw.alpaca.core import Emit, RouteCore
-from fixgw.alpaca.events import RouteEvent
 from fixgw.alpaca.orders import PendingReplace, RoutedOrder
-from fixgw.alpaca.rest import AlpacaRest
+from fixgw.alpaca.persist import STATE_FILE, OrderJournal
+from fixgw.alpaca.rest import AlpacaRest, RequestOutcome
 from fixgw.alpaca.stream import TradeUpdateStream
 from fixgw.alpaca.validation import check_replace, check_submit
 from fixgw.alpaca.wire import parse_trade_update
-from fixgw.route import RouteContext
-from fixgw.route import RouteEvent as GatewayEvent
+from fixgw.observability import GatewayMetrics
+from fixgw.route import RouteContext, RouteEvent
 from venue.commands import CancelOrder, MassCancel, ReplaceOrder, SubmitOrder
 from venue.events import MassCancelDone, OrderState
 from venue.types import CancelReason, RejectReason, Side
 
 log = logging.getLogger(__name__)
 
-Immediate = Sequence[GatewayEvent]
-"""What a call returns: refusals, cancel rejects and mass-cancel answers (never one of the
-Alpaca-only events, which only ``emit`` carries)."""
+Immediate = Sequence[RouteEvent]
+"""What a call returns: refusals, cancel rejects and mass-cancel answers."""
 
 
 class AlpacaRoute:
@@ -55,9 +60,14 @@ class AlpacaRoute:
         *,
         clock: Callable[[], int] = time.time_ns,
         rest_factory: Callable[[], AlpacaRest] | None = None,
+        state_path: Path | None = None,
     ) -> None:
-        self._core = RouteCore(config, emit, clock, rest_factory or (lambda: AlpacaRest(config)))
-        self._stream = TradeUpdateStream(config, self._on_update, self._on_listening)
+        self._core = RouteCore(config, emit, clock, rest_factory or self._new_rest)
+        self._stream = TradeUpdateStream(
+            config, self._on_update, self._on_listening, on_closed=self._on_stream_closed
+        )
+        self._state_path = state_path
+        self._metrics: GatewayMetrics | None = None
         self._running = False
         self._stopped = False
 
@@ -69,24 +79,77 @@ class AlpacaRoute:
             if self._running or self._stopped:
                 raise RuntimeError("the Alpaca route can be started once")
             self._running = True
+            loaded = self._load_state()
         self._core.queue.start()
+        with self._core.lock:
+            for order in loaded:
+                jobs.resume(self._core, order)
         self._stream.start()
         config = self._core.config
         log.info(
             "Alpaca route started: %s (%s)", config.base_url, "LIVE" if config.is_live else "paper"
         )
 
+    def _load_state(self) -> list[RoutedOrder]:
+        if self._state_path is None:
+            return []
+        journal = OrderJournal(self._state_path)
+        loaded = journal.load(self._core.orders)
+        self._core.journal = journal
+        unfinished = sum(1 for order in loaded if not order.is_terminal())
+        if loaded:
+            log.info(
+                "Alpaca route: %d orders read back from %s, %d of them open",
+                len(loaded),
+                self._state_path,
+                unfinished,
+            )
+        return loaded
+
     def close(self, timeout_s: float = 5.0) -> None:
         """Disconnect the stream and stop the workers; queued requests are dropped."""
         with self._core.lock:
-            if not self._running:
-                return
-            self._running = False
+            running, self._running = self._running, False
             self._stopped = True
-        self._stream.stop(timeout_s)
-        dropped = self._core.queue.stop(timeout_s)
-        if dropped:
-            log.warning("Alpaca route closed with %d requests still queued", dropped)
+        if running:
+            self._stream.stop(timeout_s)
+            dropped = self._core.queue.stop(timeout_s)
+            if dropped:
+                log.warning("Alpaca route closed with %d requests still queued", dropped)
+        with self._core.lock:
+            if self._core.journal is not None:
+                self._core.journal.close()
+
+    def reports_sent(self, events: Sequence[RouteEvent], now_ns: int) -> None:
+        """The engine has sent the reports of ``events`` (any route's): the state file may
+        now say so. Runs on the engine thread after every batch, so it returns at once when
+        nothing of this route is waiting."""
+        journal = self._core.journal
+        if journal is None or not journal.waiting:
+            return
+        with self._core.lock:
+            journal.reported(events)
+
+    def bind_metrics(self, metrics: GatewayMetrics) -> None:
+        """Publish REST requests, errors and latency, the throttle queue and the stream."""
+        self._metrics = metrics
+        metrics.alpaca_throttle_queue_depth.set_function(lambda: float(self.queue_depth))
+        metrics.alpaca_stream_connected.set_function(lambda: float(self.stream_connected))
+
+    def _new_rest(self) -> AlpacaRest:
+        return AlpacaRest(self._core.config, observe=self._observe_request)
+
+    def _observe_request(self, outcome: RequestOutcome) -> None:
+        metrics = self._metrics
+        if metrics is None:
+            return
+        metrics.alpaca_request(outcome.endpoint, outcome.method, outcome.status, outcome.seconds)
+        if outcome.error is not None:
+            metrics.alpaca_error(outcome.endpoint, outcome.error)
+
+    def _on_stream_closed(self) -> None:
+        if self._metrics is not None and self._running:
+            self._metrics.alpaca_error("stream", "stream")
 
     # ------------------------------------------------------------------ the route seam
 
@@ -98,9 +161,9 @@ class AlpacaRoute:
                 out.append(core.translator.reject_new(cmd, *problem))
             else:
                 order = RoutedOrder.from_submit(cmd, now_ns)
-                core.orders.add(order)
+                core.add(order)
                 core.exclusive(order, lambda: jobs.send_submit(core, order, cmd))
-        return _immediate(out)
+        return out
 
     def cancel(self, cmd: CancelOrder, now_ns: int) -> Immediate:
         core = self._core
@@ -119,7 +182,7 @@ class AlpacaRoute:
                         reason=CancelReason.REQUESTED,
                     ),
                 )
-        return _immediate(out)
+        return out
 
     def replace(self, cmd: ReplaceOrder, now_ns: int) -> Immediate:
         core = self._core
@@ -131,8 +194,9 @@ class AlpacaRoute:
                 if core.orders.by_key(cmd.owner, cmd.cl_ord_id) is None:
                     # a client may chain a cancel or replace on the new ClOrdID at once
                     core.orders.link_key(order, cmd.cl_ord_id)
+                    core.remember(order, cmd.cl_ord_id)
                 core.exclusive(order, lambda: self._send_replace(order, cmd))
-        return _immediate(out)
+        return out
 
     def mass_cancel(self, cmd: MassCancel, now_ns: int) -> Immediate:
         """Cancel every open order of ``cmd.owner`` (all owners for ``"*"``) that matches.
@@ -161,7 +225,7 @@ class AlpacaRoute:
                     tuple(order.order_id for order in chosen),
                 )
             )
-        return _immediate(out)
+        return out
 
     def order(self, owner: str, cl_ord_id: str) -> OrderState | None:
         """The order's current state, by any ClOrdID it has had (submit, replace, cancel)."""
@@ -322,11 +386,12 @@ class AlpacaRoute:
 
 def alpaca_route(context: RouteContext, **settings: Any) -> AlpacaRoute:
     """The gateway's factory for ``Route=alpaca`` sessions: settings from the environment
-    (``settings`` override them, see ``AlpacaConfig``), started at once. Missing credentials
-    raise ``AlpacaConfigError`` naming the variables to set."""
-    # The engine reports every event it has a report for and skips the others, so the
-    # Alpaca-only events (stopped, calculated, suspended) are safe to hand it.
-    route = AlpacaRoute(AlpacaConfig.from_env(**settings), cast(Emit, context.emit))
+    (``settings`` override them, see ``AlpacaConfig``), orders kept in
+    ``<data-dir>/alpaca/orders.jsonl``, started at once. Missing credentials raise
+    ``AlpacaConfigError`` naming the variables to set."""
+    route = AlpacaRoute(
+        AlpacaConfig.from_env(**settings), context.emit, state_path=context.data_dir / STATE_FILE
+    )
     route.start()
     return route
 
@@ -345,8 +410,3 @@ def _mass_cancel_operation(
     return lambda: jobs.send_cancel(
         core, order, cl_ord_id=None, orig_cl_ord_id=order.cl_ord_id, reason=reason
     )
-
-
-def _immediate(events: list[RouteEvent]) -> Immediate:
-    """Calls only ever collect venue events and refusals, all of the gateway's kinds."""
-    return cast(Immediate, events)

@@ -84,17 +84,21 @@ class _RouteTradingStream(TradingStream):
 
 
 class TradeUpdateStream:
-    """Delivers each ``trade_updates`` payload to ``on_update`` from the stream's thread and
-    calls ``on_listening`` after every (re)connection is confirmed."""
+    """Delivers each ``trade_updates`` payload to ``on_update`` from the stream's thread,
+    calls ``on_listening`` after every (re)connection is confirmed and ``on_closed`` when a
+    confirmed connection ends."""
 
     def __init__(
         self,
         config: AlpacaConfig,
         on_update: Callable[[object], None],
         on_listening: Callable[[], None],
+        *,
+        on_closed: Callable[[], None] = lambda: None,
     ) -> None:
         self._on_update = on_update
         self._on_listening_cb = on_listening
+        self._on_closed_cb = on_closed
         self._lock = threading.Lock()
         self._connected = False
         self._connections = 0
@@ -154,4 +158,6 @@ class TradeUpdateStream:
 
     def _closed(self) -> None:
         with self._lock:
-            self._connected = False
+            was_connected, self._connected = self._connected, False
+        if was_connected:
+            self._on_closed_cb()

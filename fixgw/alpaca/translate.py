@@ -24,11 +24,10 @@ import logging
 from decimal import Decimal
 
 from fixgw.alpaca.convert import price_from_decimal, price_to_decimal
-from fixgw.alpaca.events import OrderCalculated, OrderStopped, OrderSuspended
-from fixgw.alpaca.orders import NO_ORDER_ID, PendingReplace, RoutedOrder, Version
+from fixgw.alpaca.orders import NO_ORDER_ID, PendingReplace, RoutedOrder, Version, log_context
 from fixgw.alpaca.outcomes import Out, Outcomes
 from fixgw.alpaca.wire import AlpacaOrder, TradeUpdate
-from fixgw.route import OrderPending, OrderRestated
+from fixgw.route import OrderPending, OrderRestated, OrderStatusChanged
 from venue.events import (
     OrderAccepted,
     OrderCanceled,
@@ -63,13 +62,12 @@ _WORKING_STATUSES = frozenset(
         "suspended",
     }
 )
-_STATUS_EVENTS: dict[
-    str, tuple[OrderStatus, type[OrderStopped | OrderCalculated | OrderSuspended]]
-] = {
-    "stopped": (OrderStatus.STOPPED, OrderStopped),
-    "calculated": (OrderStatus.CALCULATED, OrderCalculated),
-    "suspended": (OrderStatus.SUSPENDED, OrderSuspended),
+_STATUS_EVENTS: dict[str, tuple[OrderStatus, str]] = {
+    "stopped": (OrderStatus.STOPPED, "stopped at Alpaca"),
+    "calculated": (OrderStatus.CALCULATED, "calculated at Alpaca"),
+    "suspended": (OrderStatus.SUSPENDED, "suspended at Alpaca"),
 }
+"""States the venue never has: reported as ``OrderStatusChanged`` (ExecType 7, B, 9)."""
 _AVERAGE_MATCH = Decimal("0.0001")
 
 
@@ -154,7 +152,12 @@ class Translator(Outcomes):
             exec_id = f"{snap.id}:{event}:{ts}"
             out.append(OrderRestated(seq, stamp, exec_id, order.snapshot(), "restated by Alpaca"))
         else:
-            log.warning("ignoring trade update with unknown event %r for %s", event, snap.id)
+            log.warning(
+                "ignoring trade update with unknown event %r for %s",
+                event,
+                snap.id,
+                extra=log_context(order),
+            )
 
     def apply_snapshot(
         self, order: RoutedOrder, snap: AlpacaOrder, out: Out, *, ack_only: bool = False
@@ -184,7 +187,7 @@ class Translator(Outcomes):
                 self._finish(order, version, snap, status, ts=ts, out=out)
             return
         if status not in _WORKING_STATUSES:
-            log.warning("order %s has unknown status %r", snap.id, status)
+            log.warning("order %s has unknown status %r", snap.id, status, extra=log_context(order))
             return
         self._ack_new(order, snap, ts, out)
         if ack_only:
@@ -252,6 +255,7 @@ class Translator(Outcomes):
                     order.order_id,
                     order.cum_qty,
                     order.qty,
+                    extra=log_context(order),
                 )
             order.status = OrderStatus.FILLED
         elif order.status not in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE):
@@ -292,12 +296,21 @@ class Translator(Outcomes):
                 and abs(price - avg) < _AVERAGE_MATCH
                 and price_from_decimal(price) != price_from_decimal(implied)
             ):
-                log.info("fill price %s is the average; using implied %s", price, implied)
+                log.info(
+                    "fill price %s is the average; using implied %s",
+                    price,
+                    implied,
+                    extra={"cl_ord_id": snap.client_order_id},
+                )
                 return price_from_decimal(implied)
             return price_from_decimal(price)
         if implied is not None and implied > 0:
             return price_from_decimal(implied)
-        log.error("fill on %s has no usable price; reporting 0", snap.id)
+        log.error(
+            "fill on %s has no usable price; reporting 0",
+            snap.id,
+            extra={"cl_ord_id": snap.client_order_id},
+        )
         return 0
 
     def _finish(
@@ -373,7 +386,11 @@ class Translator(Outcomes):
         seq, stamp = self.stamp(ts)
         exec_id = f"{order.version.alpaca_id or snap.id}:replaced"
         if pending is None:
-            log.warning("order %s was replaced outside the gateway", order.order_id)
+            log.warning(
+                "order %s was replaced outside the gateway",
+                order.order_id,
+                extra=log_context(order),
+            )
             order.versions.append(Version(client_id="", alpaca_id=new_alpaca_id))
             if new_alpaca_id:
                 self._orders.link_alpaca_id(order, new_alpaca_id)
@@ -483,10 +500,10 @@ class Translator(Outcomes):
     ) -> None:
         if order.is_terminal():
             return
-        status, cls = _STATUS_EVENTS[event]
+        status, text = _STATUS_EVENTS[event]
         order.status = status
         seq, stamp = self.stamp(ts)
-        out.append(cls(seq, stamp, exec_id, order.snapshot()))
+        out.append(OrderStatusChanged(seq, stamp, exec_id, order.snapshot(), text))
 
 
 def _unrequested_cancel(tif: TimeInForce) -> tuple[CancelReason, str]:

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from fixgw.alpaca import OrderCalculated, OrderStopped, OrderSuspended, RouteEvent
+from fixgw.alpaca import RouteEvent
 from fixgw.alpaca.orders import OrderIndex, PendingReplace, RoutedOrder
 from fixgw.alpaca.translate import Translator
 from fixgw.alpaca.wire import AlpacaOrder, TradeUpdate, parse_trade_update
-from fixgw.route import OrderPending, OrderRestated
+from fixgw.route import OrderPending, OrderRestated, OrderStatusChanged
 from venue.commands import ReplaceOrder, SubmitOrder
 from venue.events import (
     CancelRejected,
@@ -322,14 +322,14 @@ def test_replace_made_outside_the_gateway_is_reported_as_restated(
 @pytest.mark.parametrize(
     ("event", "kind", "status"),
     [
-        ("stopped", OrderStopped, OrderStatus.STOPPED),
-        ("calculated", OrderCalculated, OrderStatus.CALCULATED),
-        ("suspended", OrderSuspended, OrderStatus.SUSPENDED),
+        ("stopped", OrderStatusChanged, OrderStatus.STOPPED),
+        ("calculated", OrderStatusChanged, OrderStatus.CALCULATED),
+        ("suspended", OrderStatusChanged, OrderStatus.SUSPENDED),
         ("done_for_day", OrderExpired, OrderStatus.DONE_FOR_DAY),
         ("restated", OrderRestated, OrderStatus.NEW),
     ],
 )
-def test_states_without_a_venue_event_get_their_own_event(
+def test_states_the_venue_never_has_get_a_gateway_event(
     setup: tuple[Translator, OrderIndex, RoutedOrder],
     event: str,
     kind: type[RouteEvent],

@@ -4,18 +4,21 @@ Run with::
 
     .venv/bin/pytest -m benchmark -s -o addopts="--strict-markers" tests/bench/test_gateway_bench.py
 
-The server under test is the gateway when ``FIXGW_BENCH_CONFIG`` (its configuration file, with
-order-entry sessions ``LOAD001``... towards ``FIXGW``) and ``FIXGW_BENCH_TARGET`` (the
-``HOST:PORT`` it listens on) are set; otherwise a second baseline acceptor stands in for it, which
-shows how far two identical servers differ on this machine (ratios near 1). Figures and ratios
-are printed against the targets below; the tests assert only that nothing was lost and no
-error occurred, never a speed.
+The server under test is the gateway: ``fixgw serve`` started here with the shipped
+``sessions/bench.cfg`` (order-entry sessions ``LOAD001``..``LOAD050`` towards ``FIXGW``,
+execution store on) on a free port, or a gateway already running when ``FIXGW_BENCH_CONFIG``
+(its configuration file) and ``FIXGW_BENCH_TARGET`` (the ``HOST:PORT`` it listens on) are set.
+Each scenario also runs against the bare baseline acceptor, in the same run, for the ratios.
+``test_capture_costs_little_throughput`` compares the gateway with and without the execution
+store (``--no-capture``), on fresh gateways. Figures and ratios are printed against the targets
+below; the tests assert only that nothing was lost and no error occurred, never a speed.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +26,7 @@ import pytest
 
 from tools.loadgen.bench import BenchPlan, BenchReport, load_for_scenario, run_bench
 from tools.loadgen.cpu import default_split
-from tools.loadgen.servers import ServerProcess, baseline_command, free_port, start_server
+from tools.loadgen.servers import ServerProcess, free_port, gateway_command, start_server
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.integration, pytest.mark.slow]
 
@@ -34,6 +37,8 @@ PINGPONG_MAX_P99_RATIO = 2.0
 SESSIONS_MAX_P99_US = 5_000
 SESSIONS = 50
 SESSIONS_SECONDS = float(os.environ.get("FIXGW_BENCH_SESSIONS_SECONDS", "60"))
+CAPTURE_MIN_THROUGHPUT_RATIO = 0.9
+BENCH_CONFIG = Path(__file__).resolve().parents[2] / "sessions" / "bench.cfg"
 
 
 @dataclass(frozen=True)
@@ -46,30 +51,34 @@ class ServerUnderTest:
     server_pid: int | None
 
 
+@contextmanager
+def spawned_gateway(data_dir: Path, *options: str) -> Iterator[ServerUnderTest]:
+    """``fixgw serve`` with ``sessions/bench.cfg`` on a free port (metrics on a free one)."""
+    port = free_port()
+    command = gateway_command(BENCH_CONFIG, data_dir)
+    command += ["--host", "127.0.0.1", "--port", str(port), "--metrics-port", "0", *options]
+    log = data_dir / "gateway.log"
+    label = "gateway " + " ".join(options) if options else "gateway"
+    server: ServerProcess
+    with start_server(label, command, host="127.0.0.1", port=port, log_path=log) as server:
+        yield ServerUnderTest(label, ("127.0.0.1", port), None, server.pid)
+
+
 @pytest.fixture(scope="module")
 def server_under_test(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerUnderTest]:
-    """The gateway from FIXGW_BENCH_CONFIG/FIXGW_BENCH_TARGET, else a stand-in baseline."""
+    """The gateway from FIXGW_BENCH_CONFIG/FIXGW_BENCH_TARGET, else one started here."""
     config, target = os.environ.get("FIXGW_BENCH_CONFIG"), os.environ.get("FIXGW_BENCH_TARGET")
     if config and target:
         host, _, port_text = target.rpartition(":")
         yield ServerUnderTest("gateway", (host, int(port_text)), Path(config), None)
         return
-    data_dir = tmp_path_factory.mktemp("stand_in")
-    port = free_port()
-    command = baseline_command(
-        port=port,
-        data_dir=data_dir,
-        sessions=SESSIONS,
-        comp_id="FIXGW",
-        client_comp_id="LOAD{n:03d}",
-    )
-    log = data_dir / "out.log"
-    server: ServerProcess
-    with start_server("stand-in", command, host="127.0.0.1", port=port, log_path=log) as server:
-        yield ServerUnderTest("stand-in", ("127.0.0.1", port), None, server.pid)
+    with spawned_gateway(tmp_path_factory.mktemp("gateway")) as server:
+        yield server
 
 
-def _bench(scenario: str, server: ServerUnderTest, tmp_path: Path) -> BenchReport:
+def _bench(
+    scenario: str, server: ServerUnderTest, tmp_path: Path, *, baseline: bool = True
+) -> BenchReport:
     client_cpus, server_cpus = default_split()
     host, port = server.target
     plan = BenchPlan(
@@ -83,7 +92,7 @@ def _bench(scenario: str, server: ServerUnderTest, tmp_path: Path) -> BenchRepor
         target=server.target,
         gateway_config=server.gateway_config,
         data_dir=tmp_path,
-        baseline=True,
+        baseline=baseline,
         client_cpus=client_cpus,
         server_cpus=server_cpus,
         server_pid=server.server_pid,
@@ -154,3 +163,31 @@ def test_fifty_sessions_at_a_steady_rate(
     assert candidate.sessions_logged_on == SESSIONS
     print(_verdict("p99 us", candidate.latency_us["p99"], SESSIONS_MAX_P99_US, at_least=False))
     assert report.clean, _problems(report)
+
+
+def test_capture_costs_little_throughput(tmp_path: Path) -> None:
+    """Pipelined throughput of the gateway with the execution store over without it, in the
+    same run: fresh gateways, alternating, best of two each (other load on the machine only
+    ever slows a run down)."""
+    throughput: dict[str, list[float]] = {"capture": [], "no capture": []}
+    for attempt in range(2):
+        for name, options in (("capture", ()), ("no capture", ("--no-capture",))):
+            run_dir = tmp_path / f"{name.replace(' ', '_')}-{attempt}"
+            run_dir.mkdir()
+            with spawned_gateway(run_dir, *options) as server:
+                report = _bench("pipelined", server, run_dir, baseline=False)
+            assert report.clean, _problems(report)
+            rate = report.results[0].throughput_per_second
+            assert rate is not None
+            throughput[name].append(rate)
+    best = {name: max(rates) for name, rates in throughput.items()}
+    for name, rates in throughput.items():
+        print(f"orders/s {name}: best {best[name]:,.0f} of {[round(r) for r in rates]}")
+    print(
+        _verdict(
+            "capture/no-capture throughput ratio",
+            best["capture"] / best["no capture"],
+            CAPTURE_MIN_THROUGHPUT_RATIO,
+            at_least=True,
+        )
+    )

@@ -267,6 +267,25 @@ def test_resend_request_is_answered_from_the_store(connect: Connect) -> None:
     assert_alive(client)
 
 
+def test_resend_gap_fills_over_market_data_instead_of_replaying_stale_quotes(
+    connect: Connect,
+) -> None:
+    client = connect("CLIENT1")
+    client.logon(reset=True)
+    request = [(262, "MDRS"), (263, "0"), (264, "1"), (267, "2"), (269, "0"), (269, "1")]
+    client.send("V", [*request, (146, "1"), (55, "AAPL")])
+    snapshot = client.expect("W")
+    client.send("D", new_order("RS2"))
+    report = client.expect("8")
+    assert (snapshot.seq, report.seq) == (2, 3)
+    client.send("2", [(7, "1"), (16, "0")])
+    gap_fill = client.expect("4")
+    assert (gap_fill[34], gap_fill[36], gap_fill[123]) == ("1", "3", "Y")
+    resent = client.expect("8")
+    assert (resent[34], resent[43], resent[11]) == ("3", "Y", "RS2")
+    assert_alive(client)
+
+
 def test_sequence_reset_gap_fill_moves_the_expected_number(connect: Connect) -> None:
     client = connect("CLIENT1")
     client.logon(reset=True)

@@ -149,7 +149,7 @@ def test_template_sessions_accept_new_comp_ids_and_persist_their_sequences(
         buyer.send("5")
         buyer.expect("5")
         next_seq = buyer.next_seq
-    assert (data / "store" / "FIX.4.4-FIXGW-LOADGEN1.seqnums").exists()
+    assert (data / "fixstore" / "FIX.4.4-FIXGW-LOADGEN1.seqnums").exists()
     gateway.stop()
 
     restarted = gateway_factory(TEMPLATE_SESSIONS, data_dir=data)

@@ -29,7 +29,7 @@ def start_serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], int]
     """Start ``fixgw serve`` (logs to tmp_path/serve.log) and read the port it bound."""
     log_file = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
-        [*FIXGW, "serve", "--host", "127.0.0.1", *args],
+        [*FIXGW, "serve", "--host", "127.0.0.1", "--metrics-port", "0", *args],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=log_file,
@@ -39,7 +39,10 @@ def start_serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], int]
     assert process.stdout is not None
     line = process.stdout.readline()
     match = re.search(r"on 127\.0\.0\.1:(\d+)", line)
-    assert match, line + (tmp_path / "serve.log").read_text()
+    if match is None:
+        process.kill()
+        process.communicate()
+        pytest.fail(line + (tmp_path / "serve.log").read_text())
     return process, int(match.group(1))
 
 
@@ -85,7 +88,7 @@ def test_minimal_settings_file_gets_the_fix44_dictionary(tmp_path: Path) -> None
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(30) == 0
-    assert (tmp_path / "d" / "store" / "FIX.4.4-GW-ME.seqnums").exists()
+    assert (tmp_path / "d" / "fixstore" / "FIX.4.4-GW-ME.seqnums").exists()
 
 
 @pytest.mark.parametrize(
@@ -124,7 +127,10 @@ def test_port_in_use_fails_with_a_message(tmp_path: Path) -> None:
         taken.listen(1)
         port = taken.getsockname()[1]
         result = run_fixgw(
-            "serve", "--port", str(port), "--host", "127.0.0.1", "--data-dir", "d", cwd=tmp_path
+            "serve",
+            *("--port", str(port), "--host", "127.0.0.1", "--metrics-port", "0"),
+            *("--data-dir", "d"),
+            cwd=tmp_path,
         )
     assert result.returncode == 1
     assert "cannot start" in result.stderr

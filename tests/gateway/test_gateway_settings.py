@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from fixgw.qfsettings import acceptor_settings_text
+from fixgw.routing import with_default_routing
 from fixgw.settings import (
     DEFAULT_SETTINGS_FILE,
     Role,
@@ -165,3 +166,12 @@ def test_data_dictionary_is_quickfix_fix44() -> None:
     path = data_dictionary_path()
     assert path.name == "FIX44.xml"
     assert "<fix type='FIX' major='4' minor='4'" in path.read_text()[:200]
+
+
+@pytest.mark.parametrize(
+    "path", sorted(DEFAULT_SETTINGS_FILE.parent.glob("*.cfg")), ids=lambda p: p.name
+)
+def test_every_shipped_settings_file_loads(path: Path) -> None:
+    settings = with_default_routing(load_settings(path))
+    assert settings.sessions
+    assert all(spec.begin_string == "FIX.4.4" for spec in settings.sessions)

@@ -1,0 +1,299 @@
+"""Feeding ``GatewayMetrics`` from the running gateway, at a cost the order path can carry.
+
+* :class:`MessageMetrics` is a capture sink placed in front of the store's: it already gets
+  every application message's text, so it counts messages by session and MsgType, rejects by
+  kind and reason, and the order-to-ack latency (an order message received to the first
+  ExecutionReport or OrderCancelReject sent with its ClOrdID) from a few ``str.find`` calls
+  and pre-bound counter children. ``fixgw.monitored`` feeds it the administrative messages.
+* :class:`VenueMetrics` is an engine listener that publishes book depth, spread and trades
+  per symbol once per interval (the check on every call is one comparison).
+* :func:`bind_sessions` publishes configured and logged-on sessions per role, read from the
+  registry at scrape time.
+
+Reject reasons are labelled by name (``unknown_symbol``), from the closed FIX 4.4 code sets
+below; a code outside them is ``other``, a missing one ``unspecified``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from functools import partial
+from typing import Protocol, runtime_checkable
+
+from fixgw.capture import CaptureSink, Direction, TopOfBook, no_capture
+from fixgw.observability import GatewayMetrics, RejectKind, SessionMetrics
+from fixgw.observability.metrics import SESSION_ROLES
+from fixgw.registry import SessionRegistry
+from fixgw.route import RouteEvent
+from fixgw.settings import GatewaySettings, Role
+from venue.types import PRICE_SCALE
+from venue.venue import Venue
+
+log = logging.getLogger(__name__)
+
+ORD_REJ_REASONS = {
+    "0": "broker_option",
+    "1": "unknown_symbol",
+    "2": "exchange_closed",
+    "3": "exceeds_limit",
+    "4": "too_late_to_enter",
+    "5": "unknown_order",
+    "6": "duplicate_order",
+    "7": "duplicate_verbal_order",
+    "8": "stale_order",
+    "9": "trade_along_required",
+    "10": "invalid_investor_id",
+    "11": "unsupported_order_characteristic",
+    "12": "surveillance_option",
+    "13": "incorrect_quantity",
+    "14": "incorrect_allocated_quantity",
+    "15": "unknown_account",
+    "18": "invalid_price_increment",
+    "99": "other",
+}
+CXL_REJ_REASONS = {
+    "0": "too_late_to_cancel",
+    "1": "unknown_order",
+    "2": "broker_option",
+    "3": "already_pending",
+    "4": "unable_to_process_mass_cancel",
+    "5": "orig_ord_mod_time_mismatch",
+    "6": "duplicate_cl_ord_id",
+    "99": "other",
+}
+BUSINESS_REJECT_REASONS = {
+    "0": "other",
+    "1": "unknown_id",
+    "2": "unknown_security",
+    "3": "unsupported_message_type",
+    "4": "application_not_available",
+    "5": "conditionally_required_field_missing",
+    "6": "not_authorized",
+    "7": "deliver_to_firm_not_available",
+    "18": "invalid_price_increment",
+}
+SESSION_REJECT_REASONS = {
+    "0": "invalid_tag_number",
+    "1": "required_tag_missing",
+    "2": "tag_not_defined_for_message_type",
+    "3": "undefined_tag",
+    "4": "tag_without_value",
+    "5": "value_out_of_range",
+    "6": "incorrect_data_format",
+    "7": "decryption_problem",
+    "8": "signature_problem",
+    "9": "comp_id_problem",
+    "10": "sending_time_accuracy_problem",
+    "11": "invalid_msg_type",
+    "12": "xml_validation_error",
+    "13": "tag_appears_more_than_once",
+    "14": "tag_out_of_order",
+    "15": "repeating_group_out_of_order",
+    "16": "incorrect_num_in_group",
+    "17": "non_data_value_includes_delimiter",
+    "99": "other",
+}
+
+ORDER_MSG_TYPES = frozenset({"D", "F", "G"})
+PENDING_ACK_LIMIT = 100_000
+"""Order messages awaiting their first report at most; the oldest is forgotten beyond."""
+
+
+def reason_label(table: dict[str, str], code: str) -> str:
+    if not code:
+        return "unspecified"
+    return table.get(code, "other")
+
+
+def session_name(owner: str) -> str:
+    """``FIX.4.4:FIXGW->CLIENT1`` -> ``FIXGW->CLIENT1``, the ``session`` label."""
+    return owner.partition(":")[2] or owner
+
+
+def field(raw: str, key: str) -> str:
+    """The value after ``key`` (``"\\x0111="``) in a SOH-separated message, or ``""``."""
+    start = raw.find(key)
+    if start < 0:
+        return ""
+    start += len(key)
+    end = raw.find("\x01", start)
+    return raw[start:end] if end >= 0 else raw[start:]
+
+
+@runtime_checkable
+class MetricsAware(Protocol):
+    """A part of the gateway (a route) that publishes metrics of its own."""
+
+    def bind_metrics(self, metrics: GatewayMetrics) -> None: ...
+
+
+class MessageMetrics:
+    """A capture sink that counts, then passes every message on to ``sink``."""
+
+    def __init__(self, metrics: GatewayMetrics, sink: CaptureSink = no_capture) -> None:
+        self._metrics = metrics
+        self._sink = sink
+        self._sessions: dict[str, SessionMetrics] = {}
+        self._awaiting_ack: dict[tuple[str, str], tuple[str, int]] = {}
+
+    def _session(self, owner: str) -> SessionMetrics:
+        found = self._sessions.get(owner)
+        if found is None:
+            found = self._sessions[owner] = self._metrics.session(session_name(owner))
+        return found
+
+    def __call__(  # noqa: PLR0917 (a capture sink)
+        self,
+        session_id: str,
+        direction: Direction,
+        raw: str,
+        ts_ns: int,
+        is_drop_copy: bool,
+        top_of_book: TopOfBook | None = None,
+    ) -> None:
+        try:
+            self._count(session_id, direction, raw, ts_ns, is_drop_copy)
+        except Exception:
+            log.exception("counting a message of %s failed", session_id)
+        if top_of_book is None:
+            self._sink(session_id, direction, raw, ts_ns, is_drop_copy)
+        else:
+            self._sink(session_id, direction, raw, ts_ns, is_drop_copy, top_of_book)
+
+    def _count(
+        self, owner: str, direction: Direction, raw: str, ts_ns: int, is_drop_copy: bool
+    ) -> None:
+        msg_type = field(raw, "\x0135=")
+        if direction == "in":
+            self._session(owner).message_in(msg_type)
+            if msg_type in ORDER_MSG_TYPES:
+                self._await_ack(owner, field(raw, "\x0111="), msg_type, ts_ns)
+            return
+        self._session(owner).message_out(msg_type)
+        metrics = self._metrics
+        if msg_type in ("8", "9"):
+            self._acked(owner, field(raw, "\x0111="), ts_ns)
+            if is_drop_copy:
+                return
+            if msg_type == "9":
+                reason = reason_label(CXL_REJ_REASONS, field(raw, "\x01102="))
+                metrics.reject(RejectKind.CANCEL, reason)
+            elif "\x01150=8\x01" in raw:
+                reason = reason_label(ORD_REJ_REASONS, field(raw, "\x01103="))
+                metrics.reject(RejectKind.ORDER, reason)
+        elif msg_type == "j":
+            self._acked(owner, field(raw, "\x01379="), ts_ns)
+            if not is_drop_copy:
+                reason = reason_label(BUSINESS_REJECT_REASONS, field(raw, "\x01380="))
+                metrics.reject(RejectKind.BUSINESS, reason)
+
+    def _await_ack(self, owner: str, cl_ord_id: str, msg_type: str, ts_ns: int) -> None:
+        awaiting = self._awaiting_ack
+        awaiting[(owner, cl_ord_id)] = (msg_type, ts_ns)
+        if len(awaiting) > PENDING_ACK_LIMIT:
+            with contextlib.suppress(StopIteration, KeyError, RuntimeError):
+                del awaiting[next(iter(awaiting))]
+
+    def _acked(self, owner: str, cl_ord_id: str, ts_ns: int) -> None:
+        if not cl_ord_id:
+            return
+        entry = self._awaiting_ack.pop((owner, cl_ord_id), None)
+        if entry is not None:
+            self._metrics.observe_order_ack(entry[0], max(0, ts_ns - entry[1]) / 1e9)
+
+    def admin_in(self, owner: str, msg_type: str) -> None:
+        session = self._session(owner)
+        session.message_in(msg_type)
+        if msg_type == "2":
+            session.resend_requests_received.inc()
+
+    def admin_out(self, owner: str, msg_type: str) -> None:
+        session = self._session(owner)
+        session.message_out(msg_type)
+        if msg_type == "2":
+            # QuickFIX asks for a resend exactly when it finds a gap in what it received
+            session.resend_requests_sent.inc()
+            session.sequence_gaps.inc()
+
+    def session_reject(self, reason: str) -> None:
+        self._metrics.reject(RejectKind.SESSION, reason)
+
+
+class VenueMetrics:
+    """Engine listener: book depth, spread and trades of every symbol, once per interval."""
+
+    def __init__(
+        self,
+        venue: Venue,
+        metrics: GatewayMetrics,
+        *,
+        interval_s: float = 1.0,
+        max_levels: int = 10_000,
+    ) -> None:
+        self._venue = venue
+        self._metrics = metrics
+        self._interval_ns = int(interval_s * 1e9)
+        self._max_levels = max_levels
+        self._next_ns = 0
+        self._seen: dict[str, tuple[int, int]] = {}
+        """Symbol -> (trade count, volume) already counted."""
+
+    def __call__(self, events: Sequence[RouteEvent], now_ns: int) -> None:
+        if now_ns < self._next_ns:
+            return
+        self._next_ns = now_ns + self._interval_ns
+        self.publish()
+
+    def publish(self) -> None:
+        """Read every book and the session statistics; runs on the engine thread."""
+        venue = self._venue
+        for symbol in venue.instruments:
+            series = self._metrics.symbol(symbol)
+            depth = venue.depth(symbol, self._max_levels)
+            spread = None
+            if depth.bids and depth.asks:
+                spread = (depth.asks[0].price - depth.bids[0].price) / PRICE_SCALE
+            series.update_book(
+                bid_levels=len(depth.bids),
+                ask_levels=len(depth.asks),
+                bid_quantity=sum(level.qty for level in depth.bids),
+                ask_quantity=sum(level.qty for level in depth.asks),
+                spread=spread,
+            )
+            stats = venue.stats(symbol)
+            trades, volume = self._seen.get(symbol, (0, 0))
+            if stats.trade_count < trades or stats.volume < volume:
+                trades, volume = 0, 0  # a new trading session started from zero
+            if stats.trade_count > trades:
+                metrics = self._metrics
+                metrics.trades.labels(symbol).inc(stats.trade_count - trades)
+                metrics.traded_quantity.labels(symbol).inc(stats.volume - volume)
+            self._seen[symbol] = (stats.trade_count, stats.volume)
+
+
+def role_label(role: Role) -> str | None:
+    """The ``role`` label of a session role (None for a role metrics do not know)."""
+    label = role.value.replace("-", "_")
+    return label if label in SESSION_ROLES else None
+
+
+def bind_sessions(
+    metrics: GatewayMetrics, settings: GatewaySettings, registry: SessionRegistry
+) -> None:
+    """Publish configured sessions per role now, and logged-on ones at every scrape."""
+    configured: dict[str, int] = dict.fromkeys(SESSION_ROLES, 0)
+    for spec in settings.sessions:
+        label = role_label(spec.role)
+        if label is not None:
+            configured[label] += 1
+    for label, count in configured.items():
+        metrics.set_sessions_configured(label, count)
+
+    for label in SESSION_ROLES:
+        metrics.sessions_logged_on.labels(label).set_function(partial(_logged_on, registry, label))
+
+
+def _logged_on(registry: SessionRegistry, label: str) -> float:
+    return float(sum(1 for s in registry.logged_on() if role_label(s.spec.role) == label))
