@@ -145,7 +145,7 @@ def test_quickfix_text_injects_dictionary_store_and_log_and_drops_our_keys() -> 
     text = acceptor_settings_text(settings, settings.sessions, 4321, Path("/data"), "CTL")
     assert f"DataDictionary={data_dictionary_path()}" in text
     assert "UseDataDictionary=Y" in text
-    assert "FileStorePath=/data/store" in text
+    assert "FileStorePath=/data/fixstore" in text
     assert "FileLogPath=/data/log" in text
     assert "AllowedRemoteAddresses=127.0.0.1" in text
     assert "HeartBtInt=5" in text
