@@ -193,8 +193,10 @@ def test_a_resetting_drop_copy_session_is_warned_about_and_gets_nothing_stored(
         client.send("D", [(11, "LOST1"), *order])
         assert client.expect("8")[150] == "0"
     assert gateway.drop_copy is not None
-    assert wait_until(lambda: gateway.drop_copy is not None and gateway.drop_copy.copies_sent == 1)
-    assert gateway.drop_copy.copies_not_stored == 1  # DROPCOPY's; DCFIRM2 stored its copy
+    drop_copy = gateway.drop_copy
+    # DCFIRM2 stores its copy; DROPCOPY's is not stored. Both are sent by the engine thread,
+    # in either order, after the client's report: wait for both counters.
+    assert wait_until(lambda: (drop_copy.copies_sent, drop_copy.copies_not_stored) == (1, 1))
 
 
 ORDER_ENTRY = {
