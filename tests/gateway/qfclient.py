@@ -189,6 +189,9 @@ class _Application(fix.Application):  # type: ignore[misc]
 class Initiator:
     """One SocketInitiator connecting ``comp_ids`` to the gateway on ``port``."""
 
+    application_class: type[_Application] = _Application
+    """What receives the sessions' messages; subclasses record more of them."""
+
     def __init__(
         self,
         port: int,
@@ -221,7 +224,7 @@ class Initiator:
             lines += ["[SESSION]", f"SenderCompID={comp_id}"]
         self.settings = fix.SessionSettings()
         self.settings.setFromString("\n".join(lines) + "\n")
-        self.application = _Application(self.sessions)
+        self.application = self.application_class(self.sessions)
         self.initiator = fix.SocketInitiator(
             self.application, fix.FileStoreFactory(self.settings), self.settings
         )

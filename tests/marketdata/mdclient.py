@@ -16,8 +16,6 @@ from typing import Any
 import quickfix as fix
 from qfclient import ClientSession, Fields, Initiator, _Application, fields_of
 
-from fixgw.settings import data_dictionary_path
-
 SOH = "\x01"
 RAW = 0
 """Key of the raw message in a received field dict."""
@@ -72,32 +70,12 @@ class _Recording(_Application):
 
 
 class RecordingInitiator(Initiator):
+    """An initiator that also keeps each message's raw text, to read whole repeating groups."""
+
+    application_class = _Recording
+
     def __init__(self, port: int, comp_ids: list[str], store_dir: Path) -> None:
-        self.sessions = {comp_id: ClientSession(comp_id) for comp_id in comp_ids}
-        lines = [
-            "[DEFAULT]",
-            "ConnectionType=initiator",
-            "BeginString=FIX.4.4",
-            "TargetCompID=FIXGW",
-            "SocketConnectHost=127.0.0.1",
-            f"SocketConnectPort={port}",
-            "HeartBtInt=30",
-            "ReconnectInterval=1",
-            "StartTime=00:00:00",
-            "EndTime=00:00:00",
-            f"FileStorePath={store_dir}",
-            "UseDataDictionary=Y",
-            f"DataDictionary={data_dictionary_path()}",
-            "ResetOnLogon=Y",
-        ]
-        for comp_id in comp_ids:
-            lines += ["[SESSION]", f"SenderCompID={comp_id}"]
-        self.settings = fix.SessionSettings()
-        self.settings.setFromString("\n".join(lines) + "\n")
-        self.application = _Recording(self.sessions)
-        self.initiator = fix.SocketInitiator(
-            self.application, fix.FileStoreFactory(self.settings), self.settings
-        )
+        super().__init__(port, comp_ids, store_dir, reset_on_logon=True)
 
 
 Group = tuple[int, int, list[list[tuple[int, str]]]]
