@@ -119,6 +119,7 @@ class GatewayProduct:
             firms=firms,
             flush_interval_s=self.options.store_flush_interval_s,
             on_backpressure=self.metrics.store_queue_full.inc,
+            idle_priority=True,
         )
         store.start()
         self.store = store

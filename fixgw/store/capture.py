@@ -26,6 +26,7 @@ import polars as pl
 
 from fixgw.store.catalog import build_catalog, write_firms
 from fixgw.store.compact import CompactionResult, compact_store
+from fixgw.store.idle import run_capture_at_idle_priority
 from fixgw.store.parse import INPUT_SCHEMA, parse_messages
 from fixgw.store.rebuild import rebuild_from_logs
 from fixgw.store.schema import Source
@@ -49,6 +50,8 @@ class ExecutionStore:
 
     ``root`` is the store directory (by convention ``<data-dir>/store``). ``firms`` maps
     QuickFIX session ids to the firm each session belongs to, for reports by firm.
+    ``idle_priority`` runs the writer and polars' workers at idle CPU priority (see
+    ``idle.py``); the gateway sets it so that capture never slows order handling.
     """
 
     def __init__(
@@ -63,6 +66,7 @@ class ExecutionStore:
         firms: Mapping[str, str] | None = None,
         compact_interval_s: float | None = 300.0,
         fsync: bool = True,
+        idle_priority: bool = False,
     ) -> None:
         if batch_rows < 1:
             raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
@@ -82,6 +86,7 @@ class ExecutionStore:
         self._firms = dict(firms or {})
         self._compact_interval_s = compact_interval_s
         self._writer = SegmentWriter(self.layout, fsync=fsync)
+        self._idle_priority = idle_priority
 
         self._pending: deque[Capture] = deque()
         self._saturated = False
@@ -240,6 +245,8 @@ class ExecutionStore:
     # ---- the writer thread ---------------------------------------------------------------
 
     def _run(self) -> None:
+        if self._idle_priority:
+            run_capture_at_idle_priority()
         last_write = time.monotonic()
         next_compaction = time.monotonic()
         while True:
