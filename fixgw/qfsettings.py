@@ -53,6 +53,9 @@ def acceptor_settings_text(
         default["UseDataDictionary"] = "Y"
         default["DataDictionary"] = str(data_dictionary_path())
     default["AllowedRemoteAddresses"] = LOOPBACK
+    # The acceptor only talks to the front over loopback; Nagle there would hold a report
+    # back until the front acknowledges the previous one (QuickFIX's default is off).
+    default["SocketNodelay"] = "Y"
     default = {k: v for k, v in default.items() if k.lower() != "socketacceptport"}
     lines = ["[DEFAULT]", *(f"{k}={v}" for k, v in default.items())]
     for spec in sessions:

@@ -240,3 +240,29 @@ def test_a_steady_trickle_during_a_flush_does_not_split_it_into_tiny_segments(
         ]
         assert store.rows_written > 100
         assert len(segments) <= 12, f"{len(segments)} segments for 2 s of trickle"
+
+
+def test_large_batches_convert_in_chunks_without_losing_order_or_values() -> None:
+    from fixgw.store import capture as capture_module
+
+    rows = capture_module._CONVERT_ROWS * 3 + 17
+    book = (1_000_000, 100, 1_010_000, 200)
+    batch = [
+        (
+            "FIX.4.4:A->B",
+            "in" if n % 2 else "out",
+            f"raw{n}",
+            n,
+            n % 3 == 0,
+            book if n % 5 else None,
+        )
+        for n in range(rows)
+    ]
+    frame = capture_module._input_frame(batch)
+    assert frame.height == rows
+    assert frame.get_column("raw").to_list() == [f"raw{n}" for n in range(rows)]
+    assert frame.get_column("ts_ns").to_list() == list(range(rows))
+    assert frame.get_column("tob_ask_qty").to_list() == [
+        200 if n % 5 else None for n in range(rows)
+    ]
+    assert frame.equals(capture_module._convert(batch))
