@@ -65,6 +65,10 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
         super().__init__()
         self.control: Callable[[str], bool] = lambda owner: False
         """Handles Logons of the acceptors' control sessions (see ``fixgw.acceptors``)."""
+        self.admitted: Callable[[str], bool] = lambda owner: True
+        """Whether a Logon for this session may be accepted (it came through the front)."""
+        self.logged_on: Callable[[str], None] = lambda owner: None
+        """Called on the QuickFIX thread once a session is logged on (the front's hand-over)."""
         self._registry = registry
         self._put = put
         self._capture = capture
@@ -86,6 +90,7 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
             owner = session_id.toString()
             self._registry.set_logged_on(owner, True)
             log.info("session %s logged on", owner)
+            self.logged_on(owner)
         except Exception:
             log.exception("onLogon failed")
 
@@ -108,11 +113,14 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
         try:
             if message.getHeader().getField(35) != "A":
                 return
-            if self.control(session_id.toString()):
+            owner = session_id.toString()
+            if self.control(owner):
                 raise fix.RejectLogon("acceptor stopped")
             session = self._session(session_id)
             if session is None:
                 refusal: str | None = "unknown session"
+            elif not self.admitted(owner):
+                refusal = "connect through the gateway's FIX port"
             else:
                 refusal = check_logon(message, session)
         except fix.RejectLogon:

@@ -7,20 +7,27 @@ unknown CompID, a wrong BeginString, a second logon for a session already logged
 first message that is not a Logon with a Logout that says why. It also makes acceptor
 templates possible: the first logon for a new CompID starts a QuickFIX acceptor for it.
 
-A known session's bytes, the Logon included, then flow unchanged in both directions between
-the client and the acceptor's loopback port, so QuickFIX runs the whole FIX session layer.
-The front checks only the first message's framing (BodyLength and CheckSum).
+A known session's Logon (and whatever the client sent with it) goes unchanged to the
+acceptor's loopback port, and QuickFIX's answers come back to the client, so QuickFIX runs the
+whole FIX session layer. The front checks only the first message's framing (BodyLength and
+CheckSum). Once QuickFIX has logged the session on, the front hands the client's socket over
+to QuickFIX (``hand_over``, ``fixgw.handover``) and steps out of the data path. When that
+cannot be done safely (bytes still in flight, no answer in time) the front keeps relaying
+bytes in both directions instead, which is slower but the same on the wire.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import select
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from fixgw import handover
 
 log = logging.getLogger("fixgw.front")
 
@@ -31,6 +38,10 @@ RECONNECT_GRACE_S = 3.0
 MAX_CONNECTIONS = 512
 """Open client connections at most (each costs one or two threads)."""
 LOGON_REJECTED = "Rejected Logon Attempt: "
+LOGON_WATCH_S = 0.05
+"""While QuickFIX decides on a Logon, the front looks this often whether the client hung up."""
+HAND_OVER_WAIT_S = 0.5
+"""How long the hand-over waits for the loopback connection to go quiet before relaying."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +151,21 @@ def logout_for(header: dict[int, str], reason: str) -> bytes | None:
 class _Link:
     """A forwarded connection: two sockets pumped by two threads."""
 
-    def __init__(self, session: str, client: socket.socket, upstream: socket.socket) -> None:
+    def __init__(
+        self, session: str, client: socket.socket, upstream: socket.socket, extra: bytes
+    ) -> None:
         self.session = session
+        self.extra = extra
+        """What the client sent right behind its Logon, for QuickFIX after the logon."""
         self.client = client
         self.upstream = upstream
         self._lock = threading.Lock()
         self._open = 2
+        self.relay_lock = threading.Lock()
+        """Held while QuickFIX's bytes are between ``upstream`` and ``client``."""
+        self.handed_over = False
+        self.decided = threading.Event()
+        """Set when QuickFIX's logon has decided whether the front relays on or steps out."""
 
     def shutdown(self) -> None:
         for sock in (self.client, self.upstream):
@@ -178,6 +198,8 @@ class SessionFront:
         self._listeners: list[tuple[socket.socket, int]] = []
         self._threads: list[threading.Thread] = []
         self._links: set[_Link] = set()
+        self._awaiting: dict[str, _Link] = {}
+        """Session -> its connection, from the Logon's forwarding to QuickFIX's logon."""
         self._pending: set[socket.socket] = set()
         """Accepted client sockets, until their connection ends."""
         self._workers: set[threading.Thread] = set()
@@ -304,7 +326,7 @@ class SessionFront:
             log.warning("%s: %s", peer, resolution.text)
             self._refuse(client, logout_for(header, resolution.text))
             return
-        self._forward(client, data, resolution, peer)
+        self._forward(client, data, length, resolution, peer)
 
     def _claim(self, session: str) -> bool:
         """Reserve the session for this connection: one connection per session.
@@ -362,26 +384,148 @@ class SessionFront:
         finally:
             client.close()
 
-    def _forward(self, client: socket.socket, data: bytes, target: Forward, peer: str) -> None:
+    def _forward(
+        self, client: socket.socket, data: bytes, length: int, target: Forward, peer: str
+    ) -> None:
+        """Send the Logon (``data[:length]``) to the acceptor; relay or hand over after it.
+
+        Bytes the client sent right behind its Logon (``data[length:]``) make the front relay:
+        it has read them off the client's socket already, so QuickFIX could not, and QuickFIX
+        only reads the rest of a first read once more bytes arrive, so they go in a write of
+        their own after the logon."""
         try:
             upstream = socket.create_connection(("127.0.0.1", target.port), timeout=5.0)
             upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             upstream.settimeout(None)
             client.settimeout(None)
-            upstream.sendall(data)
         except OSError:
             log.exception("%s: acceptor for %s unreachable", peer, target.session)
             client.close()
             self._release(target.session)
             return
-        link = _Link(target.session, client, upstream)
+        link = _Link(target.session, client, upstream, data[length:])
         with self._lock:
             self._links.add(link)
+            self._awaiting[target.session] = link
         log.info("%s: connected to %s", peer, target.session)
-        self._spawn(
-            self._pump, f"fixgw-pump-{target.session}", link, upstream, client, socket.SHUT_RDWR
-        )
+        self._spawn(self._pump_replies, f"fixgw-pump-{target.session}", link)
+        try:
+            upstream.sendall(data[:length])
+        except OSError:
+            link.shutdown()
+        self._await_logon(link)
+        with self._lock:
+            undecided = self._awaiting.get(target.session) is link
+            if undecided:
+                del self._awaiting[target.session]
+        if not undecided:
+            link.decided.wait()
+        if link.handed_over:
+            self._stepped_out(link, peer)
+            return
+        if link.extra:
+            try:
+                upstream.sendall(link.extra)
+            except OSError:
+                link.shutdown()
         self._pump(link, client, upstream, socket.SHUT_WR)
+
+    def _await_logon(self, link: _Link) -> None:
+        """Wait for QuickFIX's logon to decide, without reading the client's socket (what the
+        client sends meanwhile is for QuickFIX); stop waiting when the client hangs up."""
+        client_readable = select.poll()
+        client_readable.register(link.client, select.POLLIN)
+        deadline = time.monotonic() + self._logon_timeout_s
+        while not link.decided.wait(LOGON_WATCH_S):
+            if time.monotonic() >= deadline:
+                return
+            if not client_readable.poll(0):
+                continue
+            try:
+                if not link.client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                    return
+            except BlockingIOError:
+                continue
+            except OSError:
+                return
+
+    def hand_over(self, session: str, exclusive: Callable[[Callable[[], bool]], bool]) -> None:
+        """QuickFIX has logged ``session`` on: give it the client's socket, if it came through
+        the front. Called on the QuickFIX thread inside ``onLogon``; ``exclusive`` runs a
+        function where nothing else sends to any session (the engine thread), so with the
+        QuickFIX thread waiting here nobody writes to the connection during the swap."""
+        with self._lock:
+            link = self._awaiting.pop(session, None)
+        if link is None:
+            return
+        try:
+            exclusive(lambda: self._swap(link))
+        except Exception:
+            log.exception("%s: hand-over failed; relaying instead", session)
+        finally:
+            link.decided.set()
+
+    def expects_logon(self, session: str) -> bool:
+        """True while a connection of the front waits for QuickFIX to log ``session`` on:
+        QuickFIX accepts a Logon only then, not from anyone who finds its loopback port."""
+        with self._lock:
+            return session in self._awaiting
+
+    def _swap(self, link: _Link) -> bool:
+        if link.extra:
+            return False
+        theirs = handover.peer_descriptor(link.upstream)
+        if theirs is None:
+            log.warning("%s: QuickFIX's end of the connection not found; relaying", link.session)
+            return False
+        deadline = time.monotonic() + HAND_OVER_WAIT_S
+        while True:
+            with link.relay_lock:
+                if handover.quiet(link.upstream, theirs):
+                    link.handed_over = True
+                    handover.put_in_place(link.client, theirs)
+                    return True
+            if time.monotonic() >= deadline:
+                log.warning("%s: bytes still in flight; relaying", link.session)
+                return False
+            time.sleep(0.0005)
+
+    def _stepped_out(self, link: _Link, peer: str) -> None:
+        """After the hand-over: QuickFIX owns the connection; the front lets go of it."""
+        log.info("%s: %s handed over to QuickFIX", peer, link.session)
+        self._release(link.session)
+        with self._lock:
+            self._links.discard(link)
+        link.client.close()
+
+    def _pump_replies(self, link: _Link) -> None:
+        """Copy QuickFIX's bytes to the client until QuickFIX closes or takes the socket.
+
+        Each chunk is read and written under ``relay_lock``, so a hand-over never happens
+        while a chunk is on its way (a reply overtaken by QuickFIX's next direct write).
+        """
+        upstream, client = link.upstream, link.client
+        readable = select.poll()
+        readable.register(upstream, select.POLLIN)
+        try:
+            while True:
+                readable.poll()
+                with link.relay_lock:
+                    if link.handed_over:
+                        break
+                    chunk = upstream.recv(CHUNK)
+                    if not chunk:
+                        client.shutdown(socket.SHUT_RDWR)
+                        break
+                    client.sendall(chunk)
+        except OSError:
+            link.shutdown()
+        link.decided.set()
+        if link.handed_over:
+            upstream.close()
+            return
+        if link.pump_done():
+            self._close_link(link)
 
     def _pump(self, link: _Link, source: socket.socket, sink: socket.socket, on_eof: int) -> None:
         """Copy bytes until ``source`` ends, then pass the end on to ``sink``.
@@ -399,8 +543,11 @@ class SessionFront:
         except OSError:
             link.shutdown()
         if link.pump_done():
-            link.client.close()
-            link.upstream.close()
-            with self._lock:
-                self._links.discard(link)
-                self._connected.discard(link.session)
+            self._close_link(link)
+
+    def _close_link(self, link: _Link) -> None:
+        link.client.close()
+        link.upstream.close()
+        with self._lock:
+            self._links.discard(link)
+            self._connected.discard(link.session)

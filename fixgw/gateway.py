@@ -51,6 +51,8 @@ LOG_DIR = "log"
 LOGON_MASK_DELAYS_S = (0.2, 1.0, 3.0)
 """When a Logon with credentials has been handed to QuickFIX, its log is masked again after
 these delays (QuickFIX may drop a Logon it finds invalid without any callback)."""
+HAND_OVER_ENGINE_WAIT_S = 1.0
+"""How long a session's hand-over from the front to QuickFIX waits for the engine thread."""
 
 
 class GatewayError(RuntimeError):
@@ -134,14 +136,6 @@ class Gateway:
         session = self.registry.get(owner)
         return None if session is None else self.log_dir(session.spec)
 
-    def acceptor_port(self, session_id: str) -> int:
-        """Loopback port of the QuickFIX acceptor serving a configured session (a client
-        connected there bypasses the session front; for diagnostics and benchmarks)."""
-        spec = next((s for s in self.settings.sessions if s.session_id == session_id), None)
-        if spec is None or self._acceptors is None:
-            raise GatewayError(f"no configured session {session_id}")
-        return self._acceptors.port_for(spec)
-
     def start(self) -> None:
         """Recover the venue, start routes, acceptors, engine and front; all or nothing."""
         self.settings = routing.with_default_routing(self.settings)
@@ -177,6 +171,7 @@ class Gateway:
             application = self._application(venue, engine)
             self._acceptors = Acceptors(application, self.settings, self.registry, self.data_dir)
             application.control = self._acceptors.handle_control
+            application.admitted = self._came_through_front
             self._acceptors.start_static()
             self._revive_dynamic_sessions(venue)
             engine.start()
@@ -188,11 +183,18 @@ class Gateway:
                 busy=self.registry.is_busy,
                 logon_timeout_s=10.0,
             )
+            application.logged_on = partial(
+                self._front.hand_over, exclusive=partial(_on_engine_thread, engine)
+            )
             self._front.start()
             self._accepting = True
         except Exception:
             self.stop()
             raise
+
+    def _came_through_front(self, owner: str) -> bool:
+        front = self._front
+        return front is not None and front.expects_logon(owner)
 
     def _start_routes(self, names: list[str], venue: Venue, engine: Engine) -> None:
         for name in names:
@@ -353,3 +355,11 @@ def _spec_for_owner(settings: GatewaySettings, owner: str) -> SessionSpec | None
         if spec.matches(begin, ours, theirs):
             return spec.instantiate(ours, theirs)
     return None
+
+
+def _on_engine_thread(engine: Engine, function: Callable[[], bool]) -> bool:
+    """Run ``function`` on the engine thread (no report is sent meanwhile); False when the
+    engine is not running or does not get to it within a second."""
+    if not engine.running:
+        return False
+    return engine.call(function, timeout=HAND_OVER_ENGINE_WAIT_S)

@@ -1,7 +1,9 @@
 """The settings text handed to QuickFIX for one acceptor.
 
 The gateway's session front owns the public ports, so every QuickFIX acceptor listens on a
-loopback port of its own and accepts connections from the local host only. This module
+port of its own, and the application accepts a Logon there only when the front forwarded it
+(QuickFIX's ``AllowedRemoteAddresses`` cannot be used: once the front hands a logged-on
+connection over, QuickFIX sees the client's own address). This module
 injects what a minimal settings file leaves out: the FIX 4.4 data dictionary, the FileStore
 and FileLog folders under the data directory, an always-open session schedule.
 """
@@ -14,6 +16,9 @@ from pathlib import Path
 from fixgw.settings import GATEWAY_KEYS, GatewaySettings, SessionSpec, data_dictionary_path
 
 LOOPBACK = "127.0.0.1"
+_NOT_FOR_QUICKFIX = ("socketacceptport", "allowedremoteaddresses")
+"""The front owns the public port and admits connections; QuickFIX's acceptor listens on a
+port of its own and accepts a Logon only when the front forwarded it (``admitted``)."""
 
 
 def _has(section: dict[str, str], key: str) -> bool:
@@ -52,17 +57,16 @@ def acceptor_settings_text(
     if use_dictionary and not _has(default, "DataDictionary"):
         default["UseDataDictionary"] = "Y"
         default["DataDictionary"] = str(data_dictionary_path())
-    default["AllowedRemoteAddresses"] = LOOPBACK
     # The acceptor only talks to the front over loopback; Nagle there would hold a report
     # back until the front acknowledges the previous one (QuickFIX's default is off).
     default["SocketNodelay"] = "Y"
-    default = {k: v for k, v in default.items() if k.lower() != "socketacceptport"}
+    default = {k: v for k, v in default.items() if k.lower() not in _NOT_FOR_QUICKFIX}
     lines = ["[DEFAULT]", *(f"{k}={v}" for k, v in default.items())]
     for spec in sessions:
         body = {
             k: v
             for k, v in spec.quickfix.items()
-            if k.lower() not in ("socketacceptport", "sendercompid", "targetcompid")
+            if k.lower() not in (*_NOT_FOR_QUICKFIX, "sendercompid", "targetcompid")
         }
         lines += [
             "",

@@ -9,8 +9,7 @@ be logged off at the end.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from rawfix import Message, RawClient, utc_now
@@ -20,25 +19,6 @@ from fixgw.gateway import Gateway
 pytestmark = pytest.mark.integration
 
 Connect = Callable[..., RawClient]
-
-
-@pytest.fixture
-def connect(module_gateway: Gateway) -> Iterator[Connect]:
-    """Open raw connections; at the end close them and wait for their sessions to drop."""
-    clients: list[RawClient] = []
-
-    def open_client(sender: str = "CLIENT1", **options: object) -> RawClient:
-        client = RawClient(module_gateway.port, sender, **options)  # type: ignore[arg-type]
-        clients.append(client)
-        return client
-
-    yield open_client
-    for client in clients:
-        client.close()
-    deadline = time.monotonic() + 5
-    while module_gateway.registry.logged_on() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not module_gateway.registry.logged_on()
 
 
 def new_order(cl_ord_id: str) -> list[tuple[int, str]]:

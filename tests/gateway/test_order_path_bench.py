@@ -1,10 +1,10 @@
-"""Throughput and latency of the order path, through the session front and around it.
+"""Throughput and latency of the order path through the gateway's public port.
 
 The gateway runs in the test process; the client runs in a child process (this file, run
-as a script) so it does not share the gateway's GIL. The "direct" run connects to the
-QuickFIX acceptor's loopback port, bypassing the session front, on the same gateway with
-the same order mix: the ratio is the cost of the front. Prints figures; asserts only that
-every order was answered.
+as a script) so it does not share the gateway's GIL. After the Logon the session front has
+handed the connection to QuickFIX, so this is QuickFIX plus the gateway with nothing relaying
+(``tools/loadgen`` measures the same against a bare acceptor). Prints figures; asserts only
+that every order was answered. ``run_client`` also serves the drop-copy benchmark.
 """
 
 from __future__ import annotations
@@ -81,20 +81,13 @@ def run_client(port: int, comp_id: str, tag: str) -> dict[str, float]:
 @pytest.mark.integration
 def test_order_path_throughput_and_latency(gateway_factory: Callable[..., object]) -> None:
     gateway = gateway_factory(tick_interval_s=0)
-    direct_port = gateway.acceptor_port("FIX.4.4:FIXGW->CLIENT2")  # type: ignore[attr-defined]
-    direct = run_client(direct_port, "CLIENT2", "D")
-    front = run_client(gateway.port, "CLIENT1", "F")  # type: ignore[attr-defined]
+    figures = run_client(gateway.port, "CLIENT1", "F")  # type: ignore[attr-defined]
     print(f"\ncpus {sorted(os.sched_getaffinity(0))}, gateway and client processes unpinned")
-    for name, figures in (("direct to acceptor", direct), ("via session front", front)):
-        print(
-            f"{name:>20}: {figures['rate']:8.0f} orders/s   "
-            f"ping-pong p50 {figures['p50']:6.0f} us  p99 {figures['p99']:6.0f} us"
-        )
     print(
-        f"{'front / direct':>20}: throughput x{front['rate'] / direct['rate']:.2f}   "
-        f"p50 x{front['p50'] / direct['p50']:.2f}"
+        f"{figures['rate']:8.0f} orders/s pipelined; "
+        f"ping-pong p50 {figures['p50']:6.0f} us  p99 {figures['p99']:6.0f} us"
     )
-    assert front["rate"] > 0 and direct["rate"] > 0
+    assert figures["rate"] > 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,75 @@
+"""The socket-level hand-over: finding QuickFIX's end, seeing bytes in flight, the swap."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from fixgw import handover
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux /proc")
+
+
+@pytest.fixture
+def loopback_pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    """A TCP connection over loopback: (our end, the accepted end)."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        ours = socket.create_connection(server.getsockname())
+        theirs, _ = server.accept()
+    with ours, theirs:
+        yield ours, theirs
+
+
+def test_peer_descriptor_finds_the_other_end_in_this_process(
+    loopback_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, theirs = loopback_pair
+    assert handover.peer_descriptor(ours) == theirs.fileno()
+    assert handover.peer_descriptor(theirs) == ours.fileno()
+
+
+def test_peer_descriptor_is_none_when_this_process_holds_no_other_end() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        lone = socket.create_connection(server.getsockname())
+        accepted, _ = server.accept()
+        accepted.close()
+        with lone:
+            assert handover.peer_descriptor(lone) is None
+
+
+def test_quiet_sees_bytes_in_flight_either_way(
+    loopback_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, theirs = loopback_pair
+    assert handover.quiet(ours, theirs.fileno())
+    ours.sendall(b"8=FIX.4.4")
+    assert handover.unread(theirs.fileno()) == 9
+    assert not handover.quiet(ours, theirs.fileno())
+    theirs.recv(64)
+    assert handover.quiet(ours, theirs.fileno())
+    theirs.sendall(b"10=000")
+    assert not handover.quiet(ours, theirs.fileno())
+    ours.recv(64)
+    assert handover.quiet(ours, theirs.fileno())
+
+
+def test_put_in_place_makes_the_descriptor_talk_to_the_client(
+    loopback_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, theirs = loopback_pair
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        remote = socket.create_connection(server.getsockname())
+        client, _ = server.accept()
+    with remote, client:
+        number = theirs.fileno()
+        handover.put_in_place(client, number)
+        assert ours.recv(16) == b""
+        client.close()
+        remote.sendall(b"35=D")
+        assert theirs.recv(16) == b"35=D"
+        theirs.sendall(b"35=8")
+        assert remote.recv(16) == b"35=8"
+        assert theirs.fileno() == number
