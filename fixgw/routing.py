@@ -236,7 +236,7 @@ def _merged(done: list[MassCancelDone]) -> MassCancelDone:
     first = done[0]
     canceled = tuple(order_id for event in done for order_id in event.canceled_order_ids)
     accepted = [event for event in done if event.reason is None]
-    return first._replace(canceled_order_ids=canceled, reason=None if accepted else first.reason)
+    return first.replace(canceled_order_ids=canceled, reason=None if accepted else first.reason)
 
 
 def combine(routes: dict[str, Route]) -> dict[str, Route]:

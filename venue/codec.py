@@ -30,9 +30,15 @@ COMMAND_TYPES: dict[str, type[Command]] = {
     cls.__name__: cls
     for cls in (SubmitOrder, CancelOrder, ReplaceOrder, MassCancel, SetPhase, Tick, SetLiquidity)
 }
-_ENUM_TYPES: dict[str, type[Enum]] = {
-    cls.__name__: cls for cls in (Side, OrdType, TimeInForce, Phase, CancelReason)
+_ENUM_FIELDS: dict[type[Command], dict[str, type[Enum]]] = {
+    SubmitOrder: {"side": Side, "ord_type": OrdType, "tif": TimeInForce},
+    ReplaceOrder: {"side": Side, "ord_type": OrdType, "tif": TimeInForce},
+    MassCancel: {"side": Side, "reason": CancelReason},
+    SetPhase: {"phase": Phase},
 }
+"""The fields holding enum members, by command class (written by value). Spelled out
+rather than read from the annotations, which the compiled classes do not keep exactly; a
+test checks it against the source of ``venue.commands``."""
 
 
 class CodecError(ValueError):
@@ -41,12 +47,14 @@ class CodecError(ValueError):
 
 def _field_specs(cls: type[Command]) -> dict[str, tuple[type[Enum] | None, bool]]:
     """Per field: its enum class (None for plain values) and whether it is required."""
-    specs: dict[str, tuple[type[Enum] | None, bool]] = {}
-    for spec in fields(cls):
-        annotation = str(spec.type).split("|")[0].strip()
-        required = spec.default is MISSING and spec.default_factory is MISSING
-        specs[spec.name] = (_ENUM_TYPES.get(annotation), required)
-    return specs
+    enums = _ENUM_FIELDS.get(cls, {})
+    return {
+        spec.name: (
+            enums.get(spec.name),
+            spec.default is MISSING and spec.default_factory is MISSING,
+        )
+        for spec in fields(cls)
+    }
 
 
 _SPECS = {name: _field_specs(cls) for name, cls in COMMAND_TYPES.items()}

@@ -4,14 +4,11 @@ One ``Emitter`` lives as long as the venue; the venue gives it each command's se
 number (also as text), time and a fresh event list. Exec ids are ``E{seq}.{n}`` and trade ids
 ``T{seq}.{n}``, numbered from 1 within the command, so a replay of the same commands
 reproduces them exactly.
-
-Events are named tuples; on the hot paths they are built with ``tuple.__new__`` directly,
-which skips the generated ``__new__`` (same result, a third of the cost).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Final
 
 from venue.events import (
     AuctionUncrossed,
@@ -33,9 +30,7 @@ from venue.events import (
 from venue.orders import LiveOrder
 from venue.types import CancelReason, Phase, RejectReason, Side
 
-_new: Any = tuple.__new__
-
-CANCEL_TEXT = {
+CANCEL_TEXT: Final[dict[CancelReason, str]] = {
     CancelReason.REQUESTED: "canceled on request",
     CancelReason.MASS_CANCEL: "canceled by a mass cancel",
     CancelReason.IOC_REMAINDER: "immediate-or-cancel remainder canceled",
@@ -47,28 +42,29 @@ CANCEL_TEXT = {
     CancelReason.AUCTION_UNFILLED: "not executed in the auction",
     CancelReason.ROUTE: "canceled by the route",
 }
-_CANCEL_TEXT_BY_VALUE = {reason.value: text for reason, text in CANCEL_TEXT.items()}
+_CANCEL_TEXTS: Final = tuple(CANCEL_TEXT.items())
+"""Searched by identity: hashing an enum member runs Python code."""
+
+_DOTS: Final = [f".{n}" for n in range(4097)]
+"""``.{n}`` for event and trade positions: looking the text up costs less than formatting
+the number for every id."""
 
 
-class _DottedNumbers(dict[int, str]):
-    """``.{n}`` for event and trade positions: looking the text up costs less than
-    formatting the number for every id."""
-
-    def __missing__(self, n: int) -> str:
-        text = f".{n}"
-        if n <= 4096:
-            self[n] = text
-        return text
+def _dot(n: int) -> str:
+    return _DOTS[n] if n < len(_DOTS) else f".{n}"
 
 
-_DOT = _DottedNumbers()
+def _cancel_text(reason: CancelReason) -> str:
+    for member, text in _CANCEL_TEXTS:
+        if member is reason:
+            return text
+    return CANCEL_TEXT[reason]
 
 
 class Emitter:
     __slots__ = (
         "_counted_seq",
         "_internal_n",
-        "_open",
         "_trade_n",
         "changed",
         "events",
@@ -77,8 +73,7 @@ class Emitter:
         "ts",
     )
 
-    def __init__(self, open_orders: dict[str, LiveOrder]) -> None:
-        self._open = open_orders
+    def __init__(self) -> None:
         self.seq = 0
         """Sequence number of the command being handled; the venue sets it with ``ts`` and
         a fresh ``events`` list before each command."""
@@ -99,9 +94,9 @@ class Emitter:
         """End the command: one ``BookChanged`` per symbol whose book changed."""
         seq = self.seq
         ts = self.ts
-        append = self.events.append
+        events = self.events
         for symbol in self.changed:
-            append(_new(BookChanged, (seq, ts, symbol)))
+            events.append(BookChanged(seq, ts, symbol))
         self.changed = []
 
     def book_changed(self, symbol: str) -> None:
@@ -110,7 +105,7 @@ class Emitter:
 
     def exec_id(self) -> str:
         """Exec id of the event about to be appended: ``E{seq}.{its position}``."""
-        return f"E{self.seq_text}{_DOT[len(self.events) + 1]}"
+        return f"E{self.seq_text}{_dot(len(self.events) + 1)}"
 
     def _count(self) -> None:
         """Restart the per-command counters if they belong to an earlier command."""
@@ -118,26 +113,19 @@ class Emitter:
             self._counted_seq = self.seq
             self._trade_n = self._internal_n = 0
 
-    def trade_id(self) -> str:
-        self._count()
-        self._trade_n = n = self._trade_n + 1
-        return f"T{self.seq_text}{_DOT[n]}"
-
     def internal_suffix(self) -> str:
         """``{seq}.{n}``: a fresh suffix for ids of orders the venue creates itself."""
         self._count()
-        self._internal_n = n = self._internal_n + 1
-        return f"{self.seq_text}{_DOT[n]}"
+        self._internal_n += 1
+        return f"{self.seq_text}{_dot(self._internal_n)}"
 
     def rested(self, symbol: str) -> None:
         """End a command whose only effect on the book was to rest one order: its
         ``BookChanged`` goes out at once (no other event can follow it)."""
-        self.events.append(_new(BookChanged, (self.seq, self.ts, symbol)))
+        self.events.append(BookChanged(self.seq, self.ts, symbol))
 
     def accepted(self, order: LiveOrder) -> None:
-        events = self.events
-        exec_id = f"E{self.seq_text}{_DOT[len(events) + 1]}"
-        events.append(_new(OrderAccepted, (self.seq, self.ts, exec_id, order.snapshot())))
+        self.events.append(OrderAccepted(self.seq, self.ts, self.exec_id(), order.snapshot()))
 
     def rejected(self, order: LiveOrder, reason: RejectReason, text: str) -> None:
         self.events.append(
@@ -152,99 +140,66 @@ class Emitter:
         trading ``first`` is the incoming (aggressor) order; in an auction neither is."""
         seq = self.seq
         ts = self.ts
-        if self._counted_seq != seq:
-            self._count()
-        self._trade_n = trade_n = self._trade_n + 1
+        self._count()
+        self._trade_n += 1
         seq_text = self.seq_text
-        trade_id = f"T{seq_text}{_DOT[trade_n]}"
+        trade_id = f"T{seq_text}{_dot(self._trade_n)}"
         events = self.events
         n = len(events)
         first_id = first.order_id
         second_id = second.order_id
-        if not first.leaves_qty:
-            self._open.pop(first_id, None)
-        if not second.leaves_qty:
-            self._open.pop(second_id, None)
-        append = events.append
-        append(
-            _new(
-                OrderFilled,
-                (
-                    seq,
-                    ts,
-                    f"E{seq_text}{_DOT[n + 1]}",
-                    first.snapshot(),
-                    qty,
-                    price,
-                    trade_id,
-                    not auction,
-                    second.firm,
-                ),
+        events.append(
+            OrderFilled(
+                seq,
+                ts,
+                f"E{seq_text}{_dot(n + 1)}",
+                first.snapshot(),
+                qty,
+                price,
+                trade_id,
+                not auction,
+                second.firm,
             )
         )
-        append(
-            _new(
-                OrderFilled,
-                (
-                    seq,
-                    ts,
-                    f"E{seq_text}{_DOT[n + 2]}",
-                    second.snapshot(),
-                    qty,
-                    price,
-                    trade_id,
-                    False,
-                    first.firm,
-                ),
+        events.append(
+            OrderFilled(
+                seq,
+                ts,
+                f"E{seq_text}{_dot(n + 2)}",
+                second.snapshot(),
+                qty,
+                price,
+                trade_id,
+                False,
+                first.firm,
             )
         )
         if first.is_buy:
             buy_id, sell_id = first_id, second_id
         else:
             buy_id, sell_id = second_id, first_id
-        append(
-            _new(
-                TradeOccurred,
-                (seq, ts, trade_id, first.symbol, price, qty, buy_id, sell_id, auction),
-            )
+        events.append(
+            TradeOccurred(seq, ts, trade_id, first.symbol, price, qty, buy_id, sell_id, auction)
         )
 
     def canceled(self, order: LiveOrder, reason: CancelReason) -> None:
-        self._open.pop(order.order_id, None)
-        events = self.events
-        seq = self.seq
-        events.append(
-            _new(
-                OrderCanceled,
-                (
-                    seq,
-                    self.ts,
-                    f"E{self.seq_text}{_DOT[len(events) + 1]}",
-                    order.snapshot(),
-                    reason,
-                    _CANCEL_TEXT_BY_VALUE[reason._value_],
-                ),
+        self.events.append(
+            OrderCanceled(
+                self.seq,
+                self.ts,
+                self.exec_id(),
+                order.snapshot(),
+                reason,
+                _cancel_text(reason),
             )
         )
 
     def expired(self, order: LiveOrder, text: str) -> None:
-        self._open.pop(order.order_id, None)
         self.events.append(OrderExpired(self.seq, self.ts, self.exec_id(), order.snapshot(), text))
 
     def replaced(self, order: LiveOrder, kept_priority: bool) -> None:
-        events = self.events
-        seq = self.seq
-        events.append(
-            _new(
-                OrderReplaced,
-                (
-                    seq,
-                    self.ts,
-                    f"E{self.seq_text}{_DOT[len(events) + 1]}",
-                    order.snapshot(),
-                    kept_priority,
-                ),
-            )
+        self.events.append(
+            OrderReplaced(self.seq, self.ts, self.exec_id(), order.snapshot(), kept_priority)
         )
 
     def triggered(self, order: LiveOrder) -> None:
@@ -262,19 +217,16 @@ class Emitter:
         order: OrderState | None,
     ) -> None:
         self.events.append(
-            _new(
-                CancelRejected,
-                (
-                    self.seq,
-                    self.ts,
-                    owner,
-                    cl_ord_id,
-                    orig_cl_ord_id,
-                    response_to_replace,
-                    reason,
-                    text,
-                    order,
-                ),
+            CancelRejected(
+                self.seq,
+                self.ts,
+                owner,
+                cl_ord_id,
+                orig_cl_ord_id,
+                response_to_replace,
+                reason,
+                text,
+                order,
             )
         )
 

@@ -21,6 +21,7 @@ Auctions are not subject to self-trade prevention.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from sortedcontainers import SortedList
 
@@ -31,7 +32,16 @@ from venue.config import LP_FIRM, LP_OWNER, VenueConfig
 from venue.emitter import Emitter
 from venue.instruments import Instrument
 from venue.market import SessionStats
-from venue.orders import AUCTION_POOL, BOOK, CLOSE_POOL, OFF, STOPS, LiveOrder, Registry
+from venue.orders import (
+    AUCTION_POOL,
+    BOOK,
+    CLOSE_POOL,
+    OFF,
+    STOPS,
+    LiveOrder,
+    Registry,
+    order_from_command,
+)
 from venue.types import (
     CancelReason,
     OrderStatus,
@@ -43,23 +53,21 @@ from venue.types import (
 )
 from venue.validation import Reject, check_order
 
-_CONTINUOUS = Phase.CONTINUOUS
-_LIMIT = OrdType.LIMIT
-_DAY = TimeInForce.DAY
-_GTC = TimeInForce.GTC
-_CLS = TimeInForce.AT_THE_CLOSE
-_IOC = TimeInForce.IOC
-_FOK = TimeInForce.FOK
-_PLAIN_TIFS = (_DAY, _IOC, _GTC, _FOK)
-"""Time in force of a limit order that works at once in continuous trading (a tuple: its
-membership test compares identities, where a set would call the members' Python-level
-hash)."""
-_DAY_TIFS = frozenset({TimeInForce.DAY, TimeInForce.AT_THE_OPENING, TimeInForce.AT_THE_CLOSE})
-_CANCELED = OrderStatus.CANCELED
-_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
-_FILLED = OrderStatus.FILLED
-_EXPIRED = OrderStatus.EXPIRED
-_REJECTED = OrderStatus.REJECTED
+_CONTINUOUS: Final = Phase.CONTINUOUS
+_LIMIT: Final = OrdType.LIMIT
+_DAY: Final = TimeInForce.DAY
+_GTC: Final = TimeInForce.GTC
+_CLS: Final = TimeInForce.AT_THE_CLOSE
+_IOC: Final = TimeInForce.IOC
+_FOK: Final = TimeInForce.FOK
+_DAY_TIFS: Final = frozenset(
+    {TimeInForce.DAY, TimeInForce.AT_THE_OPENING, TimeInForce.AT_THE_CLOSE}
+)
+_CANCELED: Final = OrderStatus.CANCELED
+_PARTIALLY_FILLED: Final = OrderStatus.PARTIALLY_FILLED
+_FILLED: Final = OrderStatus.FILLED
+_EXPIRED: Final = OrderStatus.EXPIRED
+_REJECTED: Final = OrderStatus.REJECTED
 
 
 def band_limits(instrument: Instrument, reference: int) -> tuple[int, int]:
@@ -73,7 +81,7 @@ def band_limits(instrument: Instrument, reference: int) -> tuple[int, int]:
 
 def rejected_order(command: SubmitOrder, order_id: str, now_ns: int) -> LiveOrder:
     """The record of an order refused before it reached any engine."""
-    order = LiveOrder(order_id, command, now_ns, 0)
+    order = order_from_command(order_id, command, now_ns, 0)
     order.close(_REJECTED)
     return order
 
@@ -180,7 +188,7 @@ class SymbolEngine:
     # -- orders -------------------------------------------------------------------------
 
     def submit(
-        self, command: SubmitOrder, order_id: str, now_ns: int, owner_ids: dict[str, str]
+        self, command: SubmitOrder, order_id: str, now_ns: int, owner_ids: dict[str, LiveOrder]
     ) -> LiveOrder | None:
         """Validate and work a new order; None when it was rejected. An accepted order's
         ClOrdID is registered in ``owner_ids`` (its owner's ids).
@@ -194,7 +202,7 @@ class SymbolEngine:
         plain = (
             price is not None
             and command.ord_type is _LIMIT
-            and tif in _PLAIN_TIFS
+            and (tif is _DAY or tif is _IOC or tif is _GTC or tif is _FOK)
             and command.stop_price is None
             and command.expire_at_ns is None
             and self.phase is _CONTINUOUS
@@ -219,10 +227,9 @@ class SymbolEngine:
                 return None
         registry = self._registry
         registry.last_prio = prio = registry.last_prio + 1
-        order = LiveOrder(order_id, command, now_ns, prio)
-        registry.orders[order_id] = order
-        registry.open[order_id] = order
-        owner_ids[command.cl_ord_id] = order_id
+        order = order_from_command(order_id, command, now_ns, prio)
+        registry.enter(order)
+        owner_ids[command.cl_ord_id] = order
         em = self._em
         em.accepted(order)
         if plain and (tif is _DAY or tif is _GTC):
@@ -249,18 +256,22 @@ class SymbolEngine:
     def quote(self, side: Side, price: int, qty: int, now_ns: int) -> LiveOrder:
         """Enter a liquidity-provider quote (a Day limit order of owner and firm LP)."""
         suffix = self._em.internal_suffix()
-        terms = SubmitOrder(
+        order = LiveOrder(
+            f"O{suffix}",
             owner=LP_OWNER,
             firm=LP_FIRM,
             cl_ord_id=f"LP{suffix}",
             symbol=self.symbol,
             side=side,
-            ord_type=OrdType.LIMIT,
-            tif=TimeInForce.DAY,
+            ord_type=_LIMIT,
+            tif=_DAY,
             qty=qty,
             price=price,
+            stop_price=None,
+            expire_at_ns=None,
+            created_ns=now_ns,
+            prio=self._registry.next_prio(),
         )
-        order = LiveOrder(f"O{suffix}", terms, now_ns, self._registry.next_prio())
         self._registry.add(order)
         self._em.accepted(order)
         self._work(order)
@@ -335,7 +346,7 @@ class SymbolEngine:
             order.cl_ord_id = command.cl_ord_id
             order.qty = qty
             order.expire_at_ns = expire_at_ns
-            self._registry.add_cl_ord_id(order.owner, command.cl_ord_id, order.order_id)
+            self._registry.add_cl_ord_id(order.owner, command.cl_ord_id, order)
             self._em.replaced(order, True)
             return None
         self._detach(order)
@@ -349,8 +360,7 @@ class SymbolEngine:
         twin.tif = tif
         twin.expire_at_ns = expire_at_ns
         twin.prio = self._registry.next_prio()
-        self._registry.swap(twin)
-        self._registry.add_cl_ord_id(twin.owner, command.cl_ord_id, twin.order_id)
+        self._registry.add_cl_ord_id(twin.owner, command.cl_ord_id, twin)
         self._em.replaced(twin, False)
         self._work(twin)
         if self._trade_hi is not None:
@@ -543,7 +553,7 @@ class SymbolEngine:
 
     def _symbol_orders(self) -> list[LiveOrder]:
         symbol = self.symbol
-        return [order for order in self._registry.open.values() if order.symbol == symbol]
+        return [order for order in self._registry.working() if order.symbol == symbol]
 
     def _uncross(self, opening: bool) -> int | None:
         """Run a call auction over the book and the pools; the auction price, if any."""

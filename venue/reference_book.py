@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from venue.book import CANCEL_INCOMING, CANCEL_RESTING, FILL, Action
+from venue.book import CANCEL_INCOMING, CANCEL_RESTING, FILL, Action, Book
 from venue.market import Level
 from venue.orders import BOOK, OFF, LiveOrder
 from venue.types import StpMode
@@ -23,7 +23,7 @@ def _price(order: LiveOrder) -> int:
     return price
 
 
-class ReferenceBook:
+class ReferenceBook(Book):
     def __init__(self) -> None:
         self._bids: list[LiveOrder] = []
         self._asks: list[LiveOrder] = []

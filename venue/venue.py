@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Final
 
 from venue.book import Book, OrderBook
 from venue.commands import (
@@ -41,11 +41,16 @@ from venue.market import Depth, SessionStats
 from venue.orders import LiveOrder, Registry
 from venue.types import CancelReason, Phase, RejectReason, Side, TimeInForce
 
-_SCHEDULE_CYCLE = (Phase.CLOSED, Phase.PRE_OPEN, Phase.CONTINUOUS, Phase.CLOSING_AUCTION)
-_DUPLICATE = RejectReason.DUPLICATE_CL_ORD_ID
-_REQUESTED = CancelReason.REQUESTED
-_GTD = TimeInForce.GTD
-_COMMAND_TYPES = frozenset(
+_SCHEDULE_CYCLE: Final = (
+    Phase.CLOSED,
+    Phase.PRE_OPEN,
+    Phase.CONTINUOUS,
+    Phase.CLOSING_AUCTION,
+)
+_DUPLICATE: Final = RejectReason.DUPLICATE_CL_ORD_ID
+_REQUESTED: Final = CancelReason.REQUESTED
+_GTD: Final = TimeInForce.GTD
+_COMMAND_TYPES: Final = frozenset(
     {SubmitOrder, CancelOrder, ReplaceOrder, MassCancel, SetPhase, Tick, SetLiquidity}
 )
 
@@ -67,7 +72,7 @@ class Venue:
         self._symbols = sorted(instruments)
         self._journal = journal
         self._registry = Registry()
-        self._emitter = Emitter(self._registry.open)
+        self._emitter = Emitter()
         self._engines = {
             symbol: SymbolEngine(
                 instruments[symbol],
@@ -87,23 +92,18 @@ class Venue:
         self._scheduled: dict[str, Phase] = {}
         if self._config.schedule_driven:
             self._follow_schedule_silently(start_ns)
-        self._handlers: dict[type, Callable[[Any], None]] = {
-            SubmitOrder: self._submit,
-            CancelOrder: self._cancel,
-            ReplaceOrder: self._replace,
-            MassCancel: self._mass_cancel,
-            Tick: self._tick,
-        }
-        """Handlers of the commands that need no check before journaling; see
-        ``_checked_handler`` for the others."""
 
     # -- commands ------------------------------------------------------------------------
 
     def handle(self, command: Command, now_ns: int) -> list[Event]:
-        """Journal ``command`` as the next sequence number, then act on it."""
-        handler = self._handlers.get(type(command))
-        if handler is None:
-            handler = self._checked_handler(command)
+        """Journal ``command`` as the next sequence number, then act on it.
+
+        Refused before anything is journaled: an operator command naming an unknown symbol
+        (CommandError), and anything that is not a venue command (TypeError from the
+        compiled venue's argument check, CommandError when it runs from its sources)."""
+        kind = type(command)
+        if kind is not SubmitOrder and kind is not CancelOrder and kind is not ReplaceOrder:
+            self._check(command)
         now = now_ns if now_ns > self._now else self._now
         seq = self._seq + 1
         if self._journal is not None:
@@ -118,22 +118,29 @@ class Venue:
         emitter.events = events
         if now >= self._next_day_ns:
             self._new_day(now)
-        handler(command)
+        if isinstance(command, SubmitOrder):
+            self._submit(command)
+        elif isinstance(command, CancelOrder):
+            self._cancel(command)
+        elif isinstance(command, ReplaceOrder):
+            self._replace(command)
+        elif isinstance(command, Tick):
+            self._tick(command)
+        elif isinstance(command, MassCancel):
+            self._mass_cancel(command)
+        elif isinstance(command, SetPhase):
+            self._set_phase(command)
+        else:
+            self._set_liquidity(command)
         if emitter.changed:
             emitter.finish()
         return events
 
-    def _checked_handler(self, command: Command) -> Callable[[Any], None]:
-        """The handler of a command that names a symbol the venue must know before the
-        command is journaled (``SetPhase``, ``SetLiquidity``); CommandError for anything
-        that is not a venue command."""
-        if type(command) is SetPhase:
+    def _check(self, command: Command) -> None:
+        if type(command) not in _COMMAND_TYPES:
+            raise CommandError(f"not a venue command: {command!r}")
+        if isinstance(command, SetPhase | SetLiquidity):
             self._check_symbol(command.symbol)
-            return self._set_phase
-        if type(command) is SetLiquidity:
-            self._check_symbol(command.symbol)
-            return self._set_liquidity
-        raise CommandError(f"not a venue command: {command!r}")
 
     @classmethod
     def recover(
@@ -199,42 +206,43 @@ class Venue:
         order = rejected_order(command, order_id, self._now)
         self._emitter.rejected(order, reason, f"{reason.text}: {detail}")
 
-    def _target(self, command: CancelOrder | ReplaceOrder, replace: bool) -> LiveOrder | None:
-        """The working order a cancel or replace is about, or None after a CancelRejected."""
-        registry = self._registry
-        owner_ids = registry.ids.get(command.owner)
+    def _target(
+        self, owner: str, cl_ord_id: str, orig_cl_ord_id: str, order_id: str | None, replace: bool
+    ) -> LiveOrder | None:
+        """The working order a cancel or replace is about, or None after a CancelRejected.
+
+        Takes the request's fields one by one: the compiled venue reads them from the
+        command's own class, and would look them up by name on a union of classes."""
+        owner_ids = self._registry.ids.get(owner)
         if owner_ids is not None:
-            order_id = owner_ids.get(command.orig_cl_ord_id)
-            if (
-                order_id is not None
-                and command.cl_ord_id not in owner_ids
-                and (command.order_id is None or command.order_id == order_id)
-            ):
-                order = registry.orders.get(order_id)
-                if order is not None and order.leaves_qty:
+            known = owner_ids.get(orig_cl_ord_id)
+            if known is not None and cl_ord_id not in owner_ids:
+                order = known.current()
+                if order.leaves_qty and (order_id is None or order_id == order.order_id):
                     return order
-        self._refuse(command, replace)
+        self._refuse(owner, cl_ord_id, orig_cl_ord_id, order_id, replace)
         return None
 
-    def _refuse(self, command: CancelOrder | ReplaceOrder, replace: bool) -> None:
+    def _refuse(
+        self, owner: str, cl_ord_id: str, orig_cl_ord_id: str, order_id: str | None, replace: bool
+    ) -> None:
         """Answer a cancel or replace that ``_target`` could not resolve to a working
         order: DUPLICATE_CL_ORD_ID, else UNKNOWN_ORDER, else TOO_LATE."""
-        registry = self._registry
-        owner_ids = registry.ids.get(command.owner, {})
-        order_id = owner_ids.get(command.orig_cl_ord_id)
+        owner_ids = self._registry.ids.get(owner, {})
+        known = owner_ids.get(orig_cl_ord_id)
         order = None
-        if order_id is not None and command.order_id in (None, order_id):
-            order = registry.orders.get(order_id)
-        if command.cl_ord_id in owner_ids:
+        if known is not None and (order_id is None or order_id == known.order_id):
+            order = known.current()
+        if cl_ord_id in owner_ids:
             reason = _DUPLICATE
         elif order is None:
             reason = RejectReason.UNKNOWN_ORDER
         else:
             reason = RejectReason.TOO_LATE
         self._emitter.cancel_rejected(
-            command.owner,
-            command.cl_ord_id,
-            command.orig_cl_ord_id,
+            owner,
+            cl_ord_id,
+            orig_cl_ord_id,
             response_to_replace=replace,
             reason=reason,
             text=reason.text,
@@ -242,16 +250,20 @@ class Venue:
         )
 
     def _cancel(self, command: CancelOrder) -> None:
-        order = self._target(command, False)
+        order = self._target(
+            command.owner, command.cl_ord_id, command.orig_cl_ord_id, command.order_id, False
+        )
         if order is None:
             return
         order.orig_cl_ord_id = order.cl_ord_id
         order.cl_ord_id = command.cl_ord_id
-        self._registry.ids[command.owner][command.cl_ord_id] = order.order_id
+        self._registry.ids[command.owner][command.cl_ord_id] = order
         self._engines[order.symbol].cancel(order, _REQUESTED)
 
     def _replace(self, command: ReplaceOrder) -> None:
-        order = self._target(command, True)
+        order = self._target(
+            command.owner, command.cl_ord_id, command.orig_cl_ord_id, command.order_id, True
+        )
         if order is None:
             return
         problem = self._engines[order.symbol].replace(order, command, self._now)
@@ -267,7 +279,7 @@ class Venue:
                 order=order.snapshot(),
             )
             return
-        current = self._registry.orders[order.order_id]
+        current = order.current()
         if current.tif is TimeInForce.GTD and current.leaves_qty:
             self._schedule_expiry(current)
 
@@ -324,9 +336,10 @@ class Venue:
         expiries = self._expiries
         while expiries and expiries[0][0] <= now:
             expire_at_ns, _, order_id = heapq.heappop(expiries)
-            order = self._registry.open.get(order_id)
+            order = self._registry.by_id(order_id)
             if (
                 order is not None
+                and order.leaves_qty
                 and order.tif is TimeInForce.GTD
                 and order.expire_at_ns == expire_at_ns
             ):
@@ -382,7 +395,7 @@ class Venue:
         return None if order is None else order.snapshot()
 
     def order_by_id(self, order_id: str) -> OrderState | None:
-        order = self._registry.orders.get(order_id)
+        order = self._registry.by_id(order_id)
         return None if order is None else order.snapshot()
 
     def open_orders(
@@ -392,7 +405,7 @@ class Venue:
         return [order.snapshot() for order in self._select(owner, symbol, side)]
 
     def _select(self, owner: str | None, symbol: str | None, side: Side | None) -> list[LiveOrder]:
-        orders: Iterable[LiveOrder] = self._registry.open.values()
+        orders: Iterable[LiveOrder] = self._registry.working()
         if owner is not None:
             orders = (order for order in orders if order.owner == owner)
         if symbol is not None:

@@ -12,7 +12,8 @@ books must hold the same price levels. Takers never rest orders, so self-trade p
 (checked on every match) never fires and both books cross exactly the same orders. The ratio
 is the bare book's time over the venue's time for the whole stream. The process is pinned to
 one CPU and every timed run is repeated ``VENUE_BENCH_ROUNDS`` times, alternating the bare
-book and the venue, keeping each one's best.
+book and the venue, keeping each one's best. The report says whether the venue ran compiled
+(the normal install, see ``setup.py``) or from its Python sources.
 
 Run: ``.venv/bin/pytest -m benchmark -s -o addopts="--strict-markers"
 tests/bench/test_venue_bench.py`` (``VENUE_BENCH_COMMANDS`` changes the stream length).
@@ -21,6 +22,7 @@ tests/bench/test_venue_bench.py`` (``VENUE_BENCH_COMMANDS`` changes the stream l
 from __future__ import annotations
 
 import gc
+import importlib.machinery
 import os
 import random
 import time
@@ -31,6 +33,7 @@ from contextlib import contextmanager
 import pytest
 from sortedcontainers import SortedDict
 
+from venue import venue as venue_module
 from venue.commands import CancelOrder, Command, ReplaceOrder, SubmitOrder
 from venue.config import LiquidityConfig, VenueConfig
 from venue.events import (
@@ -39,19 +42,17 @@ from venue.events import (
     Event,
     OrderAccepted,
     OrderCanceled,
-    OrderFilled,
     OrderReplaced,
-    OrderState,
-    TradeOccurred,
 )
 from venue.instruments import Instrument, Schedule
 from venue.journal import MemoryJournal
 from venue.market import Level
-from venue.types import CancelReason, OrderStatus, OrdType, Side, TimeInForce
+from venue.types import OrdType, Side, TimeInForce
 from venue.venue import Venue
 
 pytestmark = pytest.mark.benchmark
 
+SO_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 COMMANDS = int(os.environ.get("VENUE_BENCH_COMMANDS", "1000000"))
 ROUNDS = int(os.environ.get("VENUE_BENCH_ROUNDS", "2"))
 TICK = 100
@@ -232,55 +233,9 @@ def run_bare(ops: list[BareOp], book: BareBook) -> float:
     return time.perf_counter() - start
 
 
-_FILL_TAIL = (100, MID, "T1.1", True, "F1")
-_TAILS: dict[type, tuple[object, ...]] = {
-    OrderFilled: _FILL_TAIL,
-    OrderCanceled: (CancelReason.REQUESTED, "canceled on request"),
-    OrderReplaced: (True,),
-    CancelRejected: (),
-}
-
-
-def run_event_floor(shapes: list[tuple[type, ...]]) -> float:
-    """Build just the events the venue emitted (same classes, same counts per command) from
-    local values: about the least a pure-Python venue with this event contract spends."""
-    new = tuple.__new__
-    side, ord_type, tif, status = Side.BUY, OrdType.LIMIT, TimeInForce.DAY, OrderStatus.NEW
-    start = time.perf_counter()
-    for seq, shape in enumerate(shapes, start=1):
-        events: list[object] = []
-        for cls in shape:
-            if cls is BookChanged:
-                events.append(new(cls, (seq, seq, SYMBOL)))
-            elif cls is TradeOccurred:
-                events.append(new(cls, (seq, seq, "T1.1", SYMBOL, MID, 100, "O1", "O2", False)))
-            else:
-                state = new(
-                    OrderState,
-                    (
-                        f"O{seq}",
-                        "S1",
-                        "F1",
-                        "C1",
-                        None,
-                        SYMBOL,
-                        side,
-                        ord_type,
-                        tif,
-                        100,
-                        MID,
-                        None,
-                        None,
-                        status,
-                        0,
-                        100,
-                        0,
-                        seq,
-                    ),
-                )
-                head = (seq, seq, f"E{seq}.{len(events) + 1}", state)
-                events.append(new(cls, head + _TAILS.get(cls, ())))
-    return time.perf_counter() - start
+def venue_build() -> str:
+    """Whether the venue runs compiled (the normal install) or from its sources."""
+    return "compiled" if venue_module.__file__.endswith(SO_SUFFIXES) else "interpreted"
 
 
 def make_venue(journal: MemoryJournal | None = None) -> Venue:
@@ -380,16 +335,15 @@ def test_venue_throughput_against_bare_book() -> None:
         assert len(journal) == count
         latencies = sorted(run_latency(commands, make_venue()))
         assert sum(len(shape) for shape in shapes) == events
-        floor_seconds = timed(lambda: run_event_floor(shapes))
 
     venue_rate = count / venue_seconds
     p50 = latencies[count // 2] / 1000
     p99 = latencies[count * 99 // 100] / 1000
-    floor_ratio = bare_seconds / (bare_seconds + floor_seconds)
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print()
     print(f"commands                 {count:>12,}  ({events:,} events; load average {load})")
     print(f"pinned to CPU            {cpu:>12}  (best of {ROUNDS} rounds)")
+    print(f"venue modules            {venue_build():>12}")
     print(f"venue, no journal        {venue_rate:>12,.0f} commands/s")
     print(f"venue, MemoryJournal     {count / journaled_seconds:>12,.0f} commands/s")
     print(
@@ -398,5 +352,3 @@ def test_venue_throughput_against_bare_book() -> None:
     )
     print(f"ratio venue / bare       {bare_seconds / venue_seconds:>12.2f}")
     print(f"latency per command      p50 {p50:.2f} us   p99 {p99:.2f} us")
-    print(f"events alone             {count / floor_seconds:>12,.0f} commands/s")
-    print(f"best ratio with events   {floor_ratio:>12.2f}  (bare book + only building the events)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import pytest
 from venue_harness import NS, make_instrument
 from venue_streams import random_stream
 
-from venue.codec import CodecError, decode_command, encode_command
+from venue import commands as commands_module
+from venue.codec import _ENUM_FIELDS, CodecError, decode_command, encode_command
 from venue.commands import (
     CancelOrder,
     Command,
@@ -72,6 +74,27 @@ def venue_state(venue: Venue) -> object:
         [venue.band(symbol) for symbol in symbols],
         venue.open_orders(),
     )
+
+
+def test_codec_knows_every_enum_field_of_every_command() -> None:
+    """Its table against the annotations in the source (compiled classes keep them only
+    approximately)."""
+    enums = {"Side", "OrdType", "TimeInForce", "Phase", "CancelReason"}
+    source = Path(commands_module.__file__).parent / "commands.py"
+    declared: dict[str, dict[str, str]] = {}
+    for node in ast.parse(source.read_text()).body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for item in node.body:
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                names = {n.id for n in ast.walk(item.annotation) if isinstance(n, ast.Name)}
+                for enum_name in names & enums:
+                    declared.setdefault(node.name, {})[item.target.id] = enum_name
+    known = {
+        cls.__name__: {name: enum.__name__ for name, enum in table.items()}
+        for cls, table in _ENUM_FIELDS.items()
+    }
+    assert known == declared
 
 
 @pytest.mark.parametrize("command", SAMPLES, ids=lambda c: type(c).__name__)
