@@ -164,6 +164,9 @@ class _Link:
         self.relay_lock = threading.Lock()
         """Held while QuickFIX's bytes are between ``upstream`` and ``client``."""
         self.handed_over = False
+        self.swap_lock = threading.Lock()
+        self.abandoned = False
+        """Set when the hand-over gave up waiting for the engine: no swap may happen after."""
         self.decided = threading.Event()
         """Set when QuickFIX's logon has decided whether the front relays on or steps out."""
 
@@ -461,6 +464,8 @@ class SessionFront:
         try:
             exclusive(lambda: self._swap(link))
         except Exception:
+            with link.swap_lock:
+                link.abandoned = not link.handed_over
             log.exception("%s: hand-over failed; relaying instead", session)
         finally:
             link.decided.set()
@@ -472,8 +477,14 @@ class SessionFront:
             return session in self._awaiting
 
     def _swap(self, link: _Link) -> bool:
-        if link.extra:
-            return False
+        """Put the client's socket in QuickFIX's place; runs in ``exclusive``. A swap that
+        only gets to run after ``hand_over`` gave up waiting for it does nothing."""
+        with link.swap_lock:
+            if link.abandoned or link.extra:
+                return False
+            return self._swap_when_quiet(link)
+
+    def _swap_when_quiet(self, link: _Link) -> bool:
         theirs = handover.peer_descriptor(link.upstream)
         if theirs is None:
             log.warning("%s: QuickFIX's end of the connection not found; relaying", link.session)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -73,3 +73,31 @@ def test_put_in_place_makes_the_descriptor_talk_to_the_client(
         theirs.sendall(b"35=8")
         assert remote.recv(16) == b"35=8"
         assert theirs.fileno() == number
+
+
+def test_a_swap_that_runs_after_the_hand_over_gave_up_does_nothing(
+    loopback_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    from fixgw.front import SessionFront, _Link
+
+    ours, theirs = loopback_pair
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        remote = socket.create_connection(server.getsockname())
+        client, _ = server.accept()
+    front = SessionFront("127.0.0.1", [], lambda header, port: NotImplemented)
+    link = _Link("FIX.4.4:FIXGW->LATE", client, ours, b"")
+    front._awaiting[link.session] = link
+    late: list[Callable[[], bool]] = []
+
+    def engine_too_busy(function: Callable[[], bool]) -> bool:
+        late.append(function)
+        raise TimeoutError("engine busy")
+
+    with remote, client:
+        front.hand_over(link.session, engine_too_busy)
+        assert link.decided.is_set() and not link.handed_over
+        assert late[0]() is False
+        assert not link.handed_over
+        ours.sendall(b"still relayed")
+        assert theirs.recv(64) == b"still relayed"
+        assert not front.expects_logon(link.session)
