@@ -7,6 +7,7 @@ uses it to recognise entries it has lazily left behind in a queue.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Final
 
 from mypy_extensions import mypyc_attr
@@ -278,18 +279,9 @@ class Registry:
         if key is None:
             return None
         day = self._day
-        low = 0
-        high = len(day)
-        while low < high:
-            middle = (low + high) // 2
-            middle_key = _order_key(day[middle].order_id)
-            assert middle_key is not None, "the venue makes every order id"
-            if middle_key < key:
-                low = middle + 1
-            else:
-                high = middle
-        if low < len(day) and day[low].order_id == order_id:
-            return day[low].current()
+        index = bisect_left(day, key, key=_entry_key)
+        if index < len(day) and day[index].order_id == order_id:
+            return day[index].current()
         return None
 
     def working(self) -> list[LiveOrder]:
@@ -317,6 +309,12 @@ class Registry:
             if kept:
                 live[owner] = kept
         self.ids = live
+
+
+def _entry_key(order: LiveOrder) -> tuple[int, int]:
+    key = _order_key(order.order_id)
+    assert key is not None, "the venue makes every order id"
+    return key
 
 
 def _order_key(order_id: str) -> tuple[int, int] | None:
