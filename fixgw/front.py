@@ -461,6 +461,9 @@ class SessionFront:
             link = self._awaiting.pop(session, None)
         if link is None:
             return
+        if link.extra:
+            link.decided.set()
+            return
         try:
             exclusive(lambda: self._swap(link))
         except Exception:
@@ -480,7 +483,7 @@ class SessionFront:
         """Put the client's socket in QuickFIX's place; runs in ``exclusive``. A swap that
         only gets to run after ``hand_over`` gave up waiting for it does nothing."""
         with link.swap_lock:
-            if link.abandoned or link.extra:
+            if link.abandoned:
                 return False
             return self._swap_when_quiet(link)
 
