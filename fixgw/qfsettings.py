@@ -57,8 +57,8 @@ def acceptor_settings_text(
     if use_dictionary and not _has(default, "DataDictionary"):
         default["UseDataDictionary"] = "Y"
         default["DataDictionary"] = str(data_dictionary_path())
-    # The acceptor only talks to the front over loopback; Nagle there would hold a report
-    # back until the front acknowledges the previous one (QuickFIX's default is off).
+    # Nagle would hold a report back until the peer (the front, or the client once the front
+    # has handed the connection over) acknowledges the previous one; QuickFIX leaves it on.
     default["SocketNodelay"] = "Y"
     default = {k: v for k, v in default.items() if k.lower() not in _NOT_FOR_QUICKFIX}
     lines = ["[DEFAULT]", *(f"{k}={v}" for k, v in default.items())]
