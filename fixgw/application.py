@@ -16,8 +16,10 @@ from typing import Any
 import quickfix as fix
 
 from fixgw import convert, handlers
+from fixgw.batching import batch_scheduling
 from fixgw.capture import CaptureSink, Direction, no_capture
 from fixgw.registry import SessionContext, SessionRegistry
+from fixgw.threadstate import keep_thread_state
 from fixgw.work import SessionDown, Work
 
 log = logging.getLogger("fixgw.application")
@@ -52,6 +54,13 @@ def is_stale_resend(message: Any) -> bool:
         and header.getField(43) == "Y"
         and header.getField(35) in STALE_ON_RESEND
     )
+
+
+def _settle_quickfix_thread() -> None:
+    """On a QuickFIX thread's first callback: keep its Python thread state for good
+    (``fixgw.threadstate``) and put it in the batch scheduling class (``fixgw.batching``)."""
+    if keep_thread_state():
+        batch_scheduling()
 
 
 class GatewayApplication(fix.Application):  # type: ignore[misc]
@@ -111,6 +120,7 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
 
     def fromAdmin(self, message: Any, session_id: Any) -> None:  # noqa: N802 (QuickFIX API)
         try:
+            _settle_quickfix_thread()
             if message.getHeader().getField(35) != "A":
                 return
             owner = session_id.toString()
@@ -151,6 +161,7 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
 
     def fromApp(self, message: Any, session_id: Any) -> None:  # noqa: N802 (QuickFIX API)
         try:
+            _settle_quickfix_thread()
             now = self._clock()
             session = self._session(session_id)
             if session is None:

@@ -210,6 +210,9 @@ class SessionFront:
         self._closing = threading.Event()
         self.bound: dict[int, int] = {}
         """Configured port -> port actually bound (they differ for port 0)."""
+        self.handed_over: Callable[[str, int], None] = lambda session, fd: None
+        """Called inside the hand-over's ``exclusive`` with the session and QuickFIX's
+        descriptor, which now refers to the client's socket."""
 
     def start(self) -> None:
         for port in self._configured:
@@ -498,6 +501,7 @@ class SessionFront:
                 if handover.quiet(link.upstream, theirs):
                     link.handed_over = True
                     handover.put_in_place(link.client, theirs)
+                    self.handed_over(link.session, theirs)
                     return True
             if time.monotonic() >= deadline:
                 log.warning("%s: bytes still in flight; relaying", link.session)

@@ -183,6 +183,7 @@ class Gateway:
                 busy=self.registry.is_busy,
                 logon_timeout_s=10.0,
             )
+            self._front.handed_over = engine.coalescer.attach
             application.logged_on = partial(
                 self._front.hand_over, exclusive=partial(_on_engine_thread, engine)
             )

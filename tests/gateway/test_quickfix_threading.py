@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -9,7 +11,7 @@ from typing import Any
 
 import pytest
 import quickfix as fix
-from rawfix import RawClient, utc_now
+from rawfix import RawClient, build, utc_now
 
 from fixgw import handlers
 from fixgw.gateway import Gateway
@@ -123,3 +125,76 @@ def test_a_failing_handler_answers_with_a_business_reject(
         assert reject[58] == "internal error while processing the message"
         client.send("1", [(112, "ALIVE")])
         assert client.expect("0")[112] == "ALIVE"
+
+
+def order_fields(cl_ord_id: str) -> list[tuple[int, str]]:
+    return [
+        (11, cl_ord_id),
+        (55, "AAPL"),
+        (54, "1"),
+        (60, utc_now()),
+        (38, "1"),
+        (40, "2"),
+        (44, "220.00"),
+    ]
+
+
+def test_the_quickfix_thread_keeps_one_python_thread_state(
+    gateway_factory: Callable[..., Gateway],
+) -> None:
+    """A thread-local value set in one callback is still there in the next: QuickFIX's
+    thread no longer gets a new Python thread state (and frame stack) per message."""
+    per_thread = threading.local()
+    counts: list[int] = []
+
+    def capture(session_id: str, direction: str, raw: str, ts_ns: int, dc: bool) -> None:
+        if direction == "in":
+            per_thread.calls = getattr(per_thread, "calls", 0) + 1
+            counts.append(per_thread.calls)
+
+    gateway = gateway_factory(capture=capture)
+    with RawClient(gateway.port, "CLIENT1") as client:
+        client.logon(reset=True)
+        for n in range(3):
+            client.send("D", order_fields(f"T{n}"))
+            assert client.expect("8")[11] == f"T{n}"
+    assert counts == [1, 2, 3]
+
+
+def test_the_order_path_threads_run_in_the_batch_scheduling_class(
+    gateway_factory: Callable[..., Gateway],
+) -> None:
+    """Incoming messages are captured on the QuickFIX thread, reports on the engine thread."""
+    policies: dict[str, int] = {}
+
+    def capture(session_id: str, direction: str, raw: str, ts_ns: int, dc: bool) -> None:
+        policies[direction] = os.sched_getscheduler(0)
+
+    gateway = gateway_factory(capture=capture)
+    with RawClient(gateway.port, "CLIENT1") as client:
+        client.logon(reset=True)
+        client.send("D", order_fields("B1"))
+        assert client.expect("8")[11] == "B1"
+    assert policies == {"in": os.SCHED_BATCH, "out": os.SCHED_BATCH}
+
+
+def test_a_burst_is_answered_in_full_and_its_connection_left_uncorked(gateway: Gateway) -> None:
+    """Reports are corked while the engine has orders queued, and every one of them reaches
+    the client: the last flush leaves nothing behind in the kernel."""
+    owner = "FIX.4.4:FIXGW->CLIENT1"
+    coalescer = gateway.engine.coalescer
+    with RawClient(gateway.port, "CLIENT1") as client:
+        client.logon(reset=True)
+        deadline = time.monotonic() + 5
+        while coalescer.descriptor(owner) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        fd = coalescer.descriptor(owner)
+        assert fd is not None
+        burst = b"".join(build([*client.header("D"), *order_fields(f"C{n}")]) for n in range(300))
+        client.send_raw(burst)
+        answered = [client.expect("8", timeout=10)[11] for _ in range(300)]
+        assert answered == [f"C{n}" for n in range(300)]
+        assert coalescer.corks > 0
+        assert not coalescer.holding
+        with socket.socket(fileno=os.dup(fd)) as probe:
+            assert probe.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK) == 0
