@@ -12,6 +12,7 @@ import click
 from fixgw.alpaca import AlpacaConfigError, alpaca_route
 from fixgw.alpaca.persist import StateFileError
 from fixgw.gateway import GatewayError
+from fixgw.gctune import settle_after_start
 from fixgw.logs import configure_logging, logging_options
 from fixgw.observability import ObservabilityError, metrics_options
 from fixgw.product import GatewayProduct, ProductOptions
@@ -102,6 +103,7 @@ def serve(
         raise click.ClickException(f"cannot start: {exc}") from None
     gateway = product.gateway
     assert gateway is not None
+    settle_after_start()
     sessions = ", ".join(s.session_id for s in settings.sessions)
     click.echo(f"fixgw serving {sessions} on {host}:{gateway.port} (data in {data_dir})")
     if product.server is not None:
