@@ -19,6 +19,18 @@ from fixgw.gateway import Gateway
 pytestmark = pytest.mark.integration
 
 
+def order_fields(cl_ord_id: str) -> list[tuple[int, str]]:
+    return [
+        (11, cl_ord_id),
+        (55, "AAPL"),
+        (54, "1"),
+        (60, utc_now()),
+        (38, "1"),
+        (40, "2"),
+        (44, "220.00"),
+    ]
+
+
 def test_send_to_target_releases_the_gil_while_it_waits_for_the_session(
     gateway_factory: Callable[..., Gateway],
 ) -> None:
@@ -40,18 +52,7 @@ def test_send_to_target_releases_the_gil_while_it_waits_for_the_session(
     gateway = gateway_factory(capture=capture)
     with RawClient(gateway.port, "CLIENT1") as client:
         client.logon(reset=True)
-        client.send(
-            "D",
-            [
-                (11, "G1"),
-                (55, "AAPL"),
-                (54, "1"),
-                (60, utc_now()),
-                (38, "1"),
-                (40, "2"),
-                (44, "220.00"),
-            ],
-        )
+        client.send("D", order_fields("G1"))
         assert in_to_app.wait(5)
         session_id = gateway.registry.get("FIX.4.4:FIXGW->CLIENT1").session_id  # type: ignore[union-attr]
         sent = threading.Event()
@@ -84,18 +85,7 @@ def test_a_failing_capture_sink_does_not_stop_orders(
     gateway = gateway_factory(capture=broken_capture)
     with RawClient(gateway.port, "CLIENT1") as client:
         client.logon(reset=True)
-        client.send(
-            "D",
-            [
-                (11, "E1"),
-                (55, "AAPL"),
-                (54, "1"),
-                (60, utc_now()),
-                (38, "1"),
-                (40, "2"),
-                (44, "220.00"),
-            ],
-        )
+        client.send("D", order_fields("E1"))
         assert client.expect("8")[150] == "0"
 
 
@@ -108,35 +98,12 @@ def test_a_failing_handler_answers_with_a_business_reject(
     monkeypatch.setitem(handlers.HANDLERS, "D", broken_handler)
     with RawClient(gateway.port, "CLIENT1") as client:
         client.logon(reset=True)
-        client.send(
-            "D",
-            [
-                (11, "E2"),
-                (55, "AAPL"),
-                (54, "1"),
-                (60, utc_now()),
-                (38, "1"),
-                (40, "2"),
-                (44, "220.00"),
-            ],
-        )
+        client.send("D", order_fields("E2"))
         reject = client.expect("j")
         assert (reject[372], reject[380], reject[379]) == ("D", "0", "E2")
         assert reject[58] == "internal error while processing the message"
         client.send("1", [(112, "ALIVE")])
         assert client.expect("0")[112] == "ALIVE"
-
-
-def order_fields(cl_ord_id: str) -> list[tuple[int, str]]:
-    return [
-        (11, cl_ord_id),
-        (55, "AAPL"),
-        (54, "1"),
-        (60, utc_now()),
-        (38, "1"),
-        (40, "2"),
-        (44, "220.00"),
-    ]
 
 
 def test_the_quickfix_thread_keeps_one_python_thread_state(

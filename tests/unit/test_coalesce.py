@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,16 +13,6 @@ from fixgw.coalesce import SendCoalescer
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="TCP_CORK")
 
 OWNER = "FIX.4.4:FIXGW->CLIENT1"
-
-
-@pytest.fixture
-def loopback_pair() -> Iterator[tuple[socket.socket, socket.socket]]:
-    """A TCP connection over loopback: (the client's end, the gateway's end)."""
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        client = socket.create_connection(server.getsockname())
-        gateway_end, _ = server.accept()
-    with client, gateway_end:
-        yield client, gateway_end
 
 
 def corked(sock: socket.socket) -> bool:

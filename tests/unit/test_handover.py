@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from fixgw import handover
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux /proc")
-
-
-@pytest.fixture
-def loopback_pair() -> Iterator[tuple[socket.socket, socket.socket]]:
-    """A TCP connection over loopback: (our end, the accepted end)."""
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        ours = socket.create_connection(server.getsockname())
-        theirs, _ = server.accept()
-    with ours, theirs:
-        yield ours, theirs
 
 
 def test_peer_descriptor_finds_the_other_end_in_this_process(
