@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,17 +65,6 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess
     ) as server:
         yield server
     assert server.process.returncode == 0, server.log_tail()
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in root.handlers:
-        if handler not in handlers:
-            root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def _config(server: ServerProcess, **settings: object) -> LoadConfig:

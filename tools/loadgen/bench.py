@@ -11,16 +11,23 @@ from its configuration file, or, without one, the baseline acceptor itself. With
 on, the same load then runs against a freshly started baseline acceptor with the same session
 identities, and the report gives the server-to-baseline ratios. The load generator and the
 servers are pinned to CPUs (by default the generator to the last CPU, servers to the first).
+
+With ``repeat`` above 1 the pair of measurements (server under test, then baseline, each
+server started afresh when started here) runs that many times. Each run's ratios compare two
+measurements taken back to back, which cancels most of a noisy machine's drift; the report
+lists every run's ratios and their median, and its table shows the run whose throughput
+ratio is the median.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import statistics
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -115,8 +122,12 @@ class BenchPlan:
     use_uvloop: bool = False
     label: str = "gateway"
     """Name of the server under test in reports."""
+    repeat: int = 1
+    """Measurements of each server, alternating server under test and baseline."""
 
     def __post_init__(self) -> None:
+        if self.repeat < 1:
+            raise ValueError("repeat must be at least 1")
         if self.scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {self.scenario!r}; use one of {list(SCENARIOS)}")
         if self.gateway_config is not None and self.target is None:
@@ -128,18 +139,61 @@ class BenchPlan:
         return self.target is None and self.gateway_config is None
 
 
+RUN_RATIOS: Final = (("orders/s", "throughput"), ("p50", "latency_p50"), ("p99", "latency_p99"))
+"""The per-run ratios the table lists when a benchmark was repeated."""
+
+
 @dataclass
 class BenchReport:
-    """Results of the server under test and of the baseline, with their ratios."""
+    """Results of the server under test and of the baseline, with their ratios.
+
+    ``results`` and ``ratios`` are those of one run, the representative one (the only one
+    unless the benchmark was repeated); ``runs`` holds every run's results in order.
+    """
 
     scenario: str
     results: list[LoadResult]
     ratios: dict[str, float | None] | None
+    runs: list[list[LoadResult]] = field(default_factory=list)
+    representative: int = 0
+    """Index in ``runs`` of the run ``results`` comes from."""
+
+    @classmethod
+    def from_runs(cls, scenario: str, runs: list[list[LoadResult]]) -> BenchReport:
+        """The report of one or more runs; with several, the representative run is the one
+        whose throughput ratio (throughput, without a baseline) is the median, the lower
+        one of the two middle runs for an even count."""
+
+        def rank(index: int) -> float:
+            ratio = _ratios_of(runs[index])
+            if ratio is not None and ratio["throughput"] is not None:
+                return ratio["throughput"]
+            return runs[index][0].throughput_per_second
+
+        order = sorted(range(len(runs)), key=rank)
+        middle = order[(len(order) - 1) // 2]
+        return cls(scenario, runs[middle], _ratios_of(runs[middle]), runs, middle)
 
     @property
     def clean(self) -> bool:
         """Every run answered every order without error."""
-        return all(r.clean for r in self.results)
+        return all(r.clean for run in self.runs or [self.results] for r in run)
+
+    def run_ratios(self) -> list[dict[str, float | None]]:
+        """Each run's ratios (empty without a baseline)."""
+        found = [_ratios_of(run) for run in self.runs]
+        return [ratio for ratio in found if ratio is not None]
+
+    def median_ratios(self) -> dict[str, float | None] | None:
+        """The median over the runs of each ratio."""
+        per_run = self.run_ratios()
+        if not per_run:
+            return None
+        medians: dict[str, float | None] = {}
+        for key in per_run[0]:
+            values = [value for r in per_run if (value := r[key]) is not None]
+            medians[key] = round(statistics.median(values), 3) if values else None
+        return medians
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -148,12 +202,21 @@ class BenchReport:
             "results": {r.label: r.to_dict() for r in self.results},
             "ratios": self.ratios,
             "clean": self.clean,
+            "repeat": len(self.runs) or 1,
+            "representative_run": self.representative + 1,
+            "runs": [
+                {"results": {r.label: r.to_dict() for r in run}, "ratios": _ratios_of(run)}
+                for run in self.runs
+            ],
+            "median_ratios": self.median_ratios(),
         }
 
     def table(self) -> str:
         """The results side by side, plus where each process ran."""
         lines = [f"scenario {self.scenario}: {describe_load(self.results[0].settings)}"]
         lines.append(format_table(self.results, self.ratios))
+        if len(self.runs) > 1:
+            lines += self._runs_lines()
         for result in self.results:
             for role, where in result.cpu.items():
                 lines.append(
@@ -162,6 +225,33 @@ class BenchReport:
                 )
             lines += [f"{result.label} error: {sample}" for sample in result.error_samples[:5]]
         return "\n".join(lines)
+
+    def _runs_lines(self) -> list[str]:
+        count = len(self.runs)
+        lines = [
+            f"{count} runs, each measuring the servers back to back; the table shows run "
+            f"{self.representative + 1}, the median by "
+            + ("orders/s ratio" if self.run_ratios() else "orders/s")
+        ]
+        per_run = self.run_ratios()
+        medians = self.median_ratios()
+        if per_run and medians is not None:
+            label = f"{self.results[0].label}/{self.results[-1].label}"
+            for name, key in RUN_RATIOS:
+                values = " ".join(_number(r[key]) for r in per_run)
+                lines.append(f"{label} {name} per run: {values}; median {_number(medians[key])}")
+        else:
+            values = " ".join(f"{run[0].throughput_per_second:,.1f}" for run in self.runs)
+            lines.append(f"{self.results[0].label} orders/s per run: {values}")
+        return lines
+
+
+def _ratios_of(run: list[LoadResult]) -> dict[str, float | None] | None:
+    return ratios(run[0], run[1]) if len(run) == 2 else None
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def describe_load(settings: dict[str, Any]) -> str:
@@ -204,14 +294,18 @@ def load_for_scenario(name: str, host: str, port: int, **overrides: Any) -> Load
 
 
 def run_bench(plan: BenchPlan) -> BenchReport:
-    """Measure the server under test, then the baseline; see the module docstring."""
+    """Measure the server under test, then the baseline, ``repeat`` times; see the module
+    docstring."""
+    runs: list[list[LoadResult]] = []
     with ExitStack() as stack:
         data_dir = plan.data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        results = [_measure_server_under_test(plan, data_dir)]
-        if plan.baseline and not plan.measures_baseline_only:
-            results.append(_measure_baseline(plan, data_dir / "baseline"))
-    ratio = ratios(results[0], results[1]) if len(results) == 2 else None
-    return BenchReport(plan.scenario, results, ratio)
+        for number in range(1, plan.repeat + 1):
+            run_dir = data_dir if plan.repeat == 1 else data_dir / f"run-{number}"
+            results = [_measure_server_under_test(plan, run_dir)]
+            if plan.baseline and not plan.measures_baseline_only:
+                results.append(_measure_baseline(plan, run_dir / "baseline"))
+            runs.append(results)
+    return BenchReport.from_runs(plan.scenario, runs)
 
 
 def _measure_server_under_test(plan: BenchPlan, data_dir: Path) -> LoadResult:

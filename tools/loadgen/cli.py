@@ -104,6 +104,14 @@ def _host_port(
     help="Seconds to wait for outstanding answers; orders still unanswered count as lost.",
 )
 @click.option(
+    "--repeat",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Measure the server and the baseline this many times, back to back in each run; "
+    "prints every run's ratios and their median.",
+)
+@click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
@@ -170,6 +178,7 @@ def bench(**options: Any) -> None:
             server_cpus=server_cpus,
             server_pid=options["server_pid"],
             use_uvloop=options["uvloop"],
+            repeat=options["repeat"],
         )
         report = run_bench(plan)
     except (LoadError, ServerError, OrderConfigError, PinningError) as error:
