@@ -23,10 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 import socket
-
-log = logging.getLogger("fixgw.coalesce")
 
 MAX_HELD = 64
 """Work items the engine may finish while reports are held, before it flushes anyway."""
