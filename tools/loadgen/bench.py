@@ -227,14 +227,13 @@ class BenchReport:
         return "\n".join(lines)
 
     def _runs_lines(self) -> list[str]:
-        count = len(self.runs)
-        lines = [
-            f"{count} runs, each measuring the servers back to back; the table shows run "
-            f"{self.representative + 1}, the median by "
-            + ("orders/s ratio" if self.run_ratios() else "orders/s")
-        ]
         per_run = self.run_ratios()
         medians = self.median_ratios()
+        lines = [
+            f"{len(self.runs)} runs, each measuring the servers back to back; the table shows "
+            f"run {self.representative + 1}, the median by "
+            + ("orders/s ratio" if per_run else "orders/s")
+        ]
         if per_run and medians is not None:
             label = f"{self.results[0].label}/{self.results[-1].label}"
             for name, key in RUN_RATIOS:
