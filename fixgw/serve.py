@@ -12,7 +12,7 @@ import click
 from fixgw.alpaca import AlpacaConfigError, alpaca_route
 from fixgw.alpaca.persist import StateFileError
 from fixgw.gateway import GatewayError
-from fixgw.gctune import settle_after_start
+from fixgw.gctune import release_before_exit, settle_after_start
 from fixgw.logs import configure_logging, logging_options
 from fixgw.observability import ObservabilityError, metrics_options
 from fixgw.product import GatewayProduct, ProductOptions
@@ -114,4 +114,5 @@ def serve(
         pass
     click.echo("stopping: logging out sessions")
     product.stop()
+    release_before_exit()
     click.echo("stopped")

@@ -71,6 +71,18 @@ def test_signal_logs_every_session_out_and_exits_zero(
     assert process.stdout is not None and "stopped" in process.stdout.read()
 
 
+def test_a_clean_stop_reports_no_leaked_objects(
+    serve: tuple[subprocess.Popen[str], int], tmp_path: Path
+) -> None:
+    """The heap frozen after start-up is handed back before exit; extension modules would
+    otherwise list every object still alive as a leak."""
+    process, _ = serve
+    process.send_signal(signal.SIGINT)
+    assert process.wait(30) == 0
+    log = (tmp_path / "serve.log").read_text()
+    assert "leaked" not in log
+
+
 def test_minimal_settings_file_gets_the_fix44_dictionary(tmp_path: Path) -> None:
     config = tmp_path / "minimal.cfg"
     config.write_text(
