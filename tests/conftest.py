@@ -7,6 +7,7 @@ tests/gateway.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -105,3 +106,16 @@ def module_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway
 @pytest.fixture
 def gateway(gateway_factory: GatewayFactory) -> Gateway:
     return gateway_factory()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Undo what a test (or a CLI command it invokes) adds to the root logger."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
