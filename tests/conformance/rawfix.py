@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 SOH = "\x01"
 Field = tuple[int, str]
@@ -17,6 +17,29 @@ Field = tuple[int, str]
 def utc_now(offset_s: float = 0.0) -> str:
     now = time.time() + offset_s
     return time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}"
+
+
+def limit_order(cl_ord_id: str, *, qty: str, price: str) -> list[Field]:
+    """The body of a NewOrderSingle: buy ``qty`` AAPL at limit ``price``, Day."""
+    return [
+        (11, cl_ord_id),
+        (55, "AAPL"),
+        (54, "1"),
+        (60, utc_now()),
+        (38, qty),
+        (40, "2"),
+        (44, price),
+    ]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass; its last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
 
 
 def checksum(data: bytes) -> int:

@@ -8,11 +8,10 @@ connection any more.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
-from rawfix import RawClient, build, utc_now
+from rawfix import RawClient, build, limit_order, wait_until
 
 from fixgw.gateway import Gateway
 
@@ -22,29 +21,12 @@ Connect = Callable[..., RawClient]
 
 
 def order(cl_ord_id: str) -> list[tuple[int, str]]:
-    return [
-        (11, cl_ord_id),
-        (55, "AAPL"),
-        (54, "1"),
-        (60, utc_now()),
-        (38, "100"),
-        (40, "2"),
-        (44, "227.50"),
-    ]
+    return limit_order(cl_ord_id, qty="100", price="227.50")
 
 
 def relay_threads(session: str) -> list[str]:
     name = f"fixgw-pump-FIX.4.4:FIXGW->{session}"
     return [thread.name for thread in threading.enumerate() if thread.name == name]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_a_logged_on_session_is_served_without_a_relay(connect: Connect) -> None:

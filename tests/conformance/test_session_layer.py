@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from rawfix import Message, RawClient, utc_now
+from rawfix import Message, RawClient, limit_order, utc_now
 
 from fixgw.gateway import Gateway
 
@@ -22,15 +22,7 @@ Connect = Callable[..., RawClient]
 
 
 def new_order(cl_ord_id: str) -> list[tuple[int, str]]:
-    return [
-        (11, cl_ord_id),
-        (55, "AAPL"),
-        (54, "1"),
-        (60, utc_now()),
-        (38, "100"),
-        (40, "2"),
-        (44, "200.00"),
-    ]
+    return limit_order(cl_ord_id, qty="100", price="200.00")
 
 
 def assert_alive(client: RawClient, request_id: str = "ALIVE") -> Message:

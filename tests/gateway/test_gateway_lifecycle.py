@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from qfclient import Fields, Initiator
-from rawfix import RawClient, utc_now
+from rawfix import RawClient, utc_now, wait_until
 
 from fixgw.gateway import Gateway
 from venue.events import OrderState
@@ -41,15 +41,6 @@ def ack_of(cl_ord_id: str) -> Callable[[Fields], bool]:
 
 def open_orders(gateway: Gateway, owner: str) -> list[OrderState]:
     return gateway.engine.call(lambda: gateway.engine.venue.open_orders(owner=owner))
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def test_restart_rebuilds_books_continues_sequences_and_never_reuses_order_ids(

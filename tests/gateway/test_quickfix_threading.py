@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import quickfix as fix
-from rawfix import RawClient, build, utc_now
+from rawfix import RawClient, build, limit_order, wait_until
 
 from fixgw import handlers
 from fixgw.gateway import Gateway
@@ -20,15 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 def order_fields(cl_ord_id: str) -> list[tuple[int, str]]:
-    return [
-        (11, cl_ord_id),
-        (55, "AAPL"),
-        (54, "1"),
-        (60, utc_now()),
-        (38, "1"),
-        (40, "2"),
-        (44, "220.00"),
-    ]
+    return limit_order(cl_ord_id, qty="1", price="220.00")
 
 
 def test_send_to_target_releases_the_gil_while_it_waits_for_the_session(
@@ -152,9 +144,7 @@ def test_a_burst_is_answered_in_full_and_its_connection_left_uncorked(gateway: G
     coalescer = gateway.engine.coalescer
     with RawClient(gateway.port, "CLIENT1") as client:
         client.logon(reset=True)
-        deadline = time.monotonic() + 5
-        while coalescer.descriptor(owner) is None and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: coalescer.descriptor(owner) is not None)
         fd = coalescer.descriptor(owner)
         assert fd is not None
         burst = b"".join(build([*client.header("D"), *order_fields(f"C{n}")]) for n in range(300))
@@ -162,9 +152,7 @@ def test_a_burst_is_answered_in_full_and_its_connection_left_uncorked(gateway: G
         answered = [client.expect("8", timeout=10)[11] for _ in range(300)]
         assert answered == [f"C{n}" for n in range(300)]
         assert coalescer.corks > 0
-        deadline = time.monotonic() + 2  # the engine may still be finishing other work
-        while coalescer.holding and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: not coalescer.holding, timeout=2)  # the engine may still be busy
         assert not coalescer.holding
         with socket.socket(fileno=os.dup(fd)) as probe:
             assert probe.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK) == 0

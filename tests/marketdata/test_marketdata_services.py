@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from rawfix import wait_until
 
 from fixgw.engine import Engine
 from fixgw.marketdata.requests import MarketDataRequest
@@ -45,15 +45,6 @@ class Recorder:
 
     def types(self) -> list[str]:
         return [text.split("\x0135=", 1)[1].split("\x01", 1)[0] for _, text in self.sent]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 @pytest.fixture
