@@ -22,7 +22,7 @@ _PROBE = textwrap.dedent(
     from pathlib import Path
 
     from fixgw.store.capture import ExecutionStore
-    from fixgw.store.idle import polars_worker_ids
+    from fixgw.store.idle import polars_worker_ids, store_helper_ids
 
     def policy(tid):
         return os.sched_getscheduler(tid)
@@ -35,6 +35,8 @@ _PROBE = textwrap.dedent(
     print(json.dumps({
         "writer": policy(writer.native_id),
         "workers": [policy(tid) for tid in polars_worker_ids()],
+        "helpers": {tid: [open(f"/proc/self/task/{tid}/comm").read().strip(), policy(tid)]
+                    for tid in store_helper_ids()},
         "main": policy(threading.get_native_id()),
         "rows": store.rows_written,
         "idle": os.SCHED_IDLE,
@@ -67,6 +69,15 @@ def test_capture_threads_run_at_idle_priority_and_still_write(tmp_path: Path) ->
     assert seen["rows"] == 1
 
 
+def test_polars_helper_threads_run_at_idle_priority_too(tmp_path: Path) -> None:
+    seen = _probe(tmp_path / "store", idle=True)
+    helpers = seen["helpers"]
+    assert isinstance(helpers, dict)
+    names = {name for name, _ in helpers.values()}
+    assert any(name.startswith("async-executor") for name in names), names
+    assert {policy for _, policy in helpers.values()} == {seen["idle"]}, helpers
+
+
 def test_without_the_option_nothing_changes_priority(tmp_path: Path) -> None:
     seen = _probe(tmp_path / "store", idle=False)
     idle = seen["idle"]
@@ -74,3 +85,6 @@ def test_without_the_option_nothing_changes_priority(tmp_path: Path) -> None:
     assert isinstance(workers, list)
     assert seen["writer"] != idle
     assert all(policy != idle for policy in workers)
+    helpers = seen["helpers"]
+    assert isinstance(helpers, dict) and helpers
+    assert all(policy != idle for _, policy in helpers.values())
