@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from qfclient import fields_of
 
-from fixgw import convert, handlers, reports
+from fixgw import application, convert, handlers, reports
 from fixgw.registry import SessionRegistry
 from fixgw.settings import data_dictionary_path, parse_settings
 from fixgw.work import OrderCommand, Reply
@@ -225,3 +225,27 @@ def test_fast_price_and_quantity_parsing_agree_with_the_general_rules(text: str)
     sign-aware path. Both must give the same value, or both refuse."""
     for parse in (convert.parse_price, convert.parse_qty):
         assert outcome(parse, text) == outcome(parse, "+" + text), (parse, text)
+
+
+@pytest.mark.parametrize("msg_type", ["W", "X", "Y", "h", "f", "8", "9", "j"])
+@pytest.mark.parametrize("poss_dup", [None, "Y", "N"])
+@pytest.mark.parametrize("target_location", [None, "Y"])
+def test_stale_resend_read_from_the_text_matches_the_header(
+    msg_type: str, poss_dup: str | None, target_location: str | None
+) -> None:
+    message = fix.Message()
+    header = message.getHeader()
+    for tag, value in ((8, "FIX.4.4"), (35, msg_type), (49, "FIXGW"), (56, "C1"), (34, "7")):
+        header.setField(tag, value)
+    if poss_dup is not None:
+        header.setField(43, poss_dup)
+    if target_location is not None:
+        header.setField(143, target_location)  # TargetLocationID: ends in 43, not PossDupFlag
+    message.setField(58, "43=Y")
+    by_header = (
+        header.isSetField(43)
+        and header.getField(43) == "Y"
+        and msg_type in application.STALE_ON_RESEND
+    )
+    assert application.is_stale_resend(message.toString()) == by_header
+    assert by_header == (poss_dup == "Y" and msg_type in {"W", "X", "Y", "h", "f"})
