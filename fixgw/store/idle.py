@@ -12,7 +12,7 @@ Besides its compute pool, polars starts helper threads of its own, some only on 
 an async executor and tokio runtime (Parquet writing), an out-of-core cleaner, and jemalloc's
 background purgers. They serve nothing but the store, and at normal priority they took CPU
 from order handling in every flush: ``fixgw bench pingpong`` on one CPU had a p99.9 of about
-3.9 ms, against about 1.7-2.6 ms with them idle too. Threads that an idle thread starts are
+3.9 ms, against about 1.5-2.6 ms with them idle too. Threads that an idle thread starts are
 idle from birth, so only the ones that exist when the writer starts need moving.
 
 Where ``SCHED_IDLE`` is not available the threads get the weakest ``nice`` level instead, and
