@@ -27,7 +27,7 @@ import statistics
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -147,16 +147,23 @@ RUN_RATIOS: Final = (("orders/s", "throughput"), ("p50", "latency_p50"), ("p99",
 class BenchReport:
     """Results of the server under test and of the baseline, with their ratios.
 
-    ``results`` and ``ratios`` are those of one run, the representative one (the only one
-    unless the benchmark was repeated); ``runs`` holds every run's results in order.
+    ``runs`` holds every run's results in order (server under test first, then the baseline
+    if there was one); ``results`` and ``ratios`` are those of the representative run (the
+    only one unless the benchmark was repeated).
     """
 
     scenario: str
-    results: list[LoadResult]
-    ratios: dict[str, float | None] | None
-    runs: list[list[LoadResult]] = field(default_factory=list)
+    runs: list[list[LoadResult]]
     representative: int = 0
-    """Index in ``runs`` of the run ``results`` comes from."""
+    """Index in ``runs`` of the run the table shows."""
+
+    @property
+    def results(self) -> list[LoadResult]:
+        return self.runs[self.representative]
+
+    @property
+    def ratios(self) -> dict[str, float | None] | None:
+        return _ratios_of(self.results)
 
     @classmethod
     def from_runs(cls, scenario: str, runs: list[list[LoadResult]]) -> BenchReport:
@@ -172,12 +179,12 @@ class BenchReport:
 
         order = sorted(range(len(runs)), key=rank)
         middle = order[(len(order) - 1) // 2]
-        return cls(scenario, runs[middle], _ratios_of(runs[middle]), runs, middle)
+        return cls(scenario, runs, middle)
 
     @property
     def clean(self) -> bool:
         """Every run answered every order without error."""
-        return all(r.clean for run in self.runs or [self.results] for r in run)
+        return all(r.clean for run in self.runs for r in run)
 
     def run_ratios(self) -> list[dict[str, float | None]]:
         """Each run's ratios (empty without a baseline)."""
@@ -202,7 +209,7 @@ class BenchReport:
             "results": {r.label: r.to_dict() for r in self.results},
             "ratios": self.ratios,
             "clean": self.clean,
-            "repeat": len(self.runs) or 1,
+            "repeat": len(self.runs),
             "representative_run": self.representative + 1,
             "runs": [
                 {"results": {r.label: r.to_dict() for r in run}, "ratios": _ratios_of(run)}
