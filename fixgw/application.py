@@ -140,11 +140,12 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
             log.warning("%s: %s", session_id.toString(), refusal)
             raise fix.RejectLogon(refusal)
 
-    def _record(self, owner: str, direction: Direction, raw: str, now: int) -> None:
+    def _record(
+        self, owner: str, session: SessionContext | None, direction: Direction, raw: str, now: int
+    ) -> None:
         """Hand a message's text to the capture sink; a failing sink never stops the order
-        path."""
+        path. ``session`` is ``owner``'s registered context, if any."""
         try:
-            session = self._registry.get(owner)
             is_drop_copy = session is not None and session.is_drop_copy
             self._capture(owner, direction, raw, now, is_drop_copy)
         except Exception:
@@ -160,7 +161,8 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
         if stale:
             raise fix.DoNotSend
         try:
-            self._record(session_id.toString(), "out", raw, self._clock())
+            owner = session_id.toString()
+            self._record(owner, self._registry.get(owner), "out", raw, self._clock())
         except Exception:
             log.exception("toApp failed")
 
@@ -172,7 +174,7 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
             if session is None:
                 log.error("message for unregistered session %s dropped", session_id.toString())
                 return
-            self._record(session.owner, "in", message.toString(), now)
+            self._record(session.owner, session, "in", message.toString(), now)
             self._put(handlers.dispatch(message, session, now))
         except Exception:
             log.exception("fromApp failed on %s", session_id.toString())
