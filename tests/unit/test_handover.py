@@ -10,28 +10,29 @@ import pytest
 
 from fixgw import handover
 
+LoopbackPair = tuple[socket.socket, socket.socket]
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux /proc")
 
 
 def test_peer_descriptor_finds_the_other_end_in_this_process(
-    loopback_pair: tuple[socket.socket, socket.socket],
+    loopback_pair: LoopbackPair,
 ) -> None:
     ours, theirs = loopback_pair
     assert handover.peer_descriptor(ours) == theirs.fileno()
     assert handover.peer_descriptor(theirs) == ours.fileno()
 
 
-def test_peer_descriptor_is_none_when_this_process_holds_no_other_end() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        lone = socket.create_connection(server.getsockname())
-        accepted, _ = server.accept()
-        accepted.close()
-        with lone:
-            assert handover.peer_descriptor(lone) is None
+def test_peer_descriptor_is_none_when_this_process_holds_no_other_end(
+    loopback_pair: LoopbackPair,
+) -> None:
+    lone, accepted = loopback_pair
+    accepted.close()
+    assert handover.peer_descriptor(lone) is None
 
 
 def test_quiet_sees_bytes_in_flight_either_way(
-    loopback_pair: tuple[socket.socket, socket.socket],
+    loopback_pair: LoopbackPair,
 ) -> None:
     ours, theirs = loopback_pair
     assert handover.quiet(ours, theirs.fileno())
@@ -47,33 +48,28 @@ def test_quiet_sees_bytes_in_flight_either_way(
 
 
 def test_put_in_place_makes_the_descriptor_talk_to_the_client(
-    loopback_pair: tuple[socket.socket, socket.socket],
+    connect_loopback: Callable[[], LoopbackPair],
 ) -> None:
-    ours, theirs = loopback_pair
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        remote = socket.create_connection(server.getsockname())
-        client, _ = server.accept()
-    with remote, client:
-        number = theirs.fileno()
-        handover.put_in_place(client, number)
-        assert ours.recv(16) == b""
-        client.close()
-        remote.sendall(b"35=D")
-        assert theirs.recv(16) == b"35=D"
-        theirs.sendall(b"35=8")
-        assert remote.recv(16) == b"35=8"
-        assert theirs.fileno() == number
+    ours, theirs = connect_loopback()
+    remote, client = connect_loopback()
+    number = theirs.fileno()
+    handover.put_in_place(client, number)
+    assert ours.recv(16) == b""
+    client.close()
+    remote.sendall(b"35=D")
+    assert theirs.recv(16) == b"35=D"
+    theirs.sendall(b"35=8")
+    assert remote.recv(16) == b"35=8"
+    assert theirs.fileno() == number
 
 
 def test_a_swap_that_runs_after_the_hand_over_gave_up_does_nothing(
-    loopback_pair: tuple[socket.socket, socket.socket],
+    connect_loopback: Callable[[], LoopbackPair],
 ) -> None:
     from fixgw.front import SessionFront, _Link
 
-    ours, theirs = loopback_pair
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        remote = socket.create_connection(server.getsockname())
-        client, _ = server.accept()
+    ours, theirs = connect_loopback()
+    _, client = connect_loopback()
     front = SessionFront("127.0.0.1", [], lambda header, port: NotImplemented)
     link = _Link("FIX.4.4:FIXGW->LATE", client, ours, b"")
     front._awaiting[link.session] = link
@@ -83,11 +79,10 @@ def test_a_swap_that_runs_after_the_hand_over_gave_up_does_nothing(
         late.append(function)
         raise TimeoutError("engine busy")
 
-    with remote, client:
-        front.hand_over(link.session, engine_too_busy)
-        assert link.decided.is_set() and not link.handed_over
-        assert late[0]() is False
-        assert not link.handed_over
-        ours.sendall(b"still relayed")
-        assert theirs.recv(64) == b"still relayed"
-        assert not front.expects_logon(link.session)
+    front.hand_over(link.session, engine_too_busy)
+    assert link.decided.is_set() and not link.handed_over
+    assert late[0]() is False
+    assert not link.handed_over
+    ours.sendall(b"still relayed")
+    assert theirs.recv(64) == b"still relayed"
+    assert not front.expects_logon(link.session)
