@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from rawfix import RawClient
+from rawfix import RawClient, wait_until
 
 from fixgw.gateway import Gateway
 
@@ -26,7 +25,4 @@ def connect(module_gateway: Gateway) -> Iterator[Connect]:
     yield open_client
     for client in clients:
         client.close()
-    deadline = time.monotonic() + 5
-    while module_gateway.registry.logged_on() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not module_gateway.registry.logged_on()
+    assert wait_until(lambda: not module_gateway.registry.logged_on())
