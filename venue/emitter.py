@@ -142,17 +142,15 @@ class Emitter:
         ts = self.ts
         self._count()
         self._trade_n += 1
-        seq_text = self.seq_text
-        trade_id = f"T{seq_text}{_dot(self._trade_n)}"
+        trade_id = f"T{self.seq_text}{_dot(self._trade_n)}"
         events = self.events
-        n = len(events)
         first_id = first.order_id
         second_id = second.order_id
         events.append(
             OrderFilled(
                 seq,
                 ts,
-                f"E{seq_text}{_dot(n + 1)}",
+                self.exec_id(),
                 first.snapshot(),
                 qty,
                 price,
@@ -165,7 +163,7 @@ class Emitter:
             OrderFilled(
                 seq,
                 ts,
-                f"E{seq_text}{_dot(n + 2)}",
+                self.exec_id(),
                 second.snapshot(),
                 qty,
                 price,

@@ -68,9 +68,6 @@ class Record:
             and self.values() == other.values()
         )
 
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.values()))
 

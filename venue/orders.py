@@ -253,8 +253,7 @@ class Registry:
         working = self._working
         working.append(order)
         if len(working) >= self._compact_at:
-            self._working = self.working()
-            self._compact_at = max(2 * len(self._working), _FIRST_COMPACTION)
+            self._start_working_log(self.working())
 
     def add(self, order: LiveOrder) -> None:
         """Record a newly accepted order under its owner's ClOrdID too."""
@@ -293,12 +292,17 @@ class Registry:
                 live.append(order)
         return live
 
+    def _start_working_log(self, working: list[LiveOrder]) -> None:
+        """Start the log of working orders over from ``working`` (live, oldest first); it is
+        compacted again once it has grown to twice that size."""
+        self._working = working
+        self._compact_at = max(2 * len(working), _FIRST_COMPACTION)
+
     def purge_done(self) -> None:
         """Forget done orders and their ClOrdIDs (called when the UTC day changes)."""
         working = self.working()
         self._day = working
-        self._working = list(working)
-        self._compact_at = max(2 * len(working), _FIRST_COMPACTION)
+        self._start_working_log(list(working))
         live: dict[str, dict[str, LiveOrder]] = {}
         for owner, ids in self.ids.items():
             kept: dict[str, LiveOrder] = {}
