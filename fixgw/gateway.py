@@ -87,6 +87,7 @@ class Gateway:
         self._tick_interval_s = tick_interval_s
         self.registry = SessionRegistry()
         self._engine: Engine | None = None
+        self._message_metrics: MessageMetrics | None = None
         self._acceptors: Acceptors | None = None
         self._front: SessionFront | None = None
         self._journal: FileJournal | None = None
@@ -215,6 +216,8 @@ class Gateway:
         message_metrics = None
         if self._metrics is not None:
             message_metrics = MessageMetrics(self._metrics, capture)
+            message_metrics.start()
+            self._message_metrics = message_metrics
             capture = message_metrics
             engine.add_listener(VenueMetrics(venue, self._metrics))
             bind_sessions(self._metrics, self.settings, self.registry)
@@ -258,6 +261,9 @@ class Gateway:
             self.market_services.stop()
         if engine is not None:
             engine.stop()
+        if self._message_metrics is not None:
+            self._message_metrics.stop()
+            self._message_metrics = None
         for route in self._route_instances.values():
             try:
                 route.close()

@@ -58,19 +58,27 @@ Notes on meaning:
 The process collector adds the standard ``process_*`` series (CPU seconds, resident memory,
 open file descriptors) on Linux.
 
-Call sites on the order path use pre-bound label children: :meth:`GatewayMetrics.session`
-returns a :class:`SessionMetrics` whose per-MsgType counters are created once and cached, and
+Call sites use pre-bound label children: :meth:`GatewayMetrics.session` returns a
+:class:`SessionMetrics` whose per-MsgType counters are created once and cached, and
 :meth:`GatewayMetrics.observe_order_ack` looks its histogram child up in a small dict.
+
+Counts that are gathered lazily (``fixgw.telemetry.MessageMetrics`` counts application
+messages in bulk, off the order path) are brought up to date before every read of the
+registry: :meth:`GatewayMetrics.add_refresher` registers a callback that a collector
+registered ahead of all metrics runs first in each ``collect``, so a scrape or a
+``get_sample_value`` never sees a count older than the read.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, ProcessCollector
+from prometheus_client.metrics_core import Metric
 
 from fixgw import __version__
 
@@ -111,6 +119,28 @@ class RejectKind(StrEnum):
     """ExecutionReport with ExecType=Rejected (150=8) for a new order."""
     CANCEL = "cancel"
     """OrderCancelReject (35=9) for a cancel or replace request."""
+
+
+log = logging.getLogger(__name__)
+
+
+class _Refresh:
+    """A collector without metrics: each ``collect`` first runs the refreshers, so lazily
+    gathered counts are current before the metrics registered after it are read."""
+
+    def __init__(self) -> None:
+        self.refreshers: list[Callable[[], object]] = []
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        for refresh in self.refreshers:
+            try:
+                refresh()
+            except Exception:
+                log.exception("refreshing metrics with %r failed", refresh)
+        return ()
 
 
 class MetricsError(ValueError):
@@ -213,6 +243,8 @@ class GatewayMetrics:
     ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         reg = self.registry
+        self._refresh = _Refresh()
+        reg.register(self._refresh)
         if process_metrics:
             ProcessCollector(registry=reg)
 
@@ -359,6 +391,10 @@ class GatewayMetrics:
         self._sessions: dict[str, SessionMetrics] = {}
         self._symbols: dict[str, SymbolMetrics] = {}
         self._rejects_by_key: dict[tuple[str, str], Counter] = {}
+
+    def add_refresher(self, refresh: Callable[[], object]) -> None:
+        """Run ``refresh`` before every read of the registry (a scrape, a sample lookup)."""
+        self._refresh.refreshers.append(refresh)
 
     def session(self, name: str) -> SessionMetrics:
         """The cached per-session counters for ``name`` (created on first use)."""
