@@ -149,10 +149,11 @@ class MessageMetrics:
     messages passed, so deferring it changes no figure, and a read always sees every message
     that passed before it.
 
-    The total work is the same, but done in bulk it costs less: ``fixgw bench pipelined``
-    went from about 10,900 to 11,800 orders/s (four runs each, one CPU) against counting
-    each message as it passes. The thread runs at normal priority on purpose: it keeps up
-    with any load, so the inbox holds at most about one interval of messages.
+    Measured with ``fixgw bench pipelined`` on one CPU, three runs of 60,000 orders each:
+    about 10,800 orders/s counting in line, 11,500 counting in bulk, although the fold
+    thread itself uses about 6 us of CPU per order, no less than the counting did in line.
+    The thread runs at normal priority on purpose: it keeps up with any load, so the inbox
+    holds at most about one interval of messages.
     """
 
     def __init__(
