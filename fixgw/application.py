@@ -174,8 +174,9 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
             if session is None:
                 log.error("message for unregistered session %s dropped", session_id.toString())
                 return
-            self._record(session.owner, session, "in", message.toString(), now)
-            self._put(handlers.dispatch(message, session, now))
+            raw = message.toString()
+            self._record(session.owner, session, "in", raw, now)
+            self._put(handlers.dispatch(handlers.ReceivedMessage(message, raw), session, now))
         except Exception:
             log.exception("fromApp failed on %s", session_id.toString())
             self._internal_error(message, session_id)

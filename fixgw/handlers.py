@@ -9,6 +9,9 @@ read the message's text once (``text_fields``) instead of asking QuickFIX field 
 every QuickFIX call crosses into C++ and releases the GIL, and a NewOrderSingle needs about
 twenty of them, against one ``toString``. The fields they read sit outside every repeating
 group of the FIX 4.4 dictionary, so the first occurrence in the text is the field itself.
+``fromApp`` serialises each message once, for the capture, and hands the text down with it
+(``ReceivedMessage``): ``dispatch`` reads the MsgType from that text and the handlers parse
+it, so no handler asks QuickFIX for the text again.
 
 QuickFIX has already checked the message against the data dictionary (types, enums,
 required fields); handlers check what the dictionary cannot: values this venue does not
@@ -25,6 +28,7 @@ from fixgw.marketdata.requests import MARKET_DATA_HANDLERS
 from fixgw.marketdata.status import STATUS_HANDLERS
 from fixgw.refdata import REFERENCE_DATA_HANDLERS
 from fixgw.registry import SessionContext
+from fixgw.telemetry import field
 from fixgw.work import MassStatusRequest, OrderCommand, Reply, StatusRequest, Work
 from venue.commands import CancelOrder, MassCancel, ReplaceOrder, SubmitOrder
 from venue.types import TimeInForce
@@ -50,6 +54,8 @@ MASS_STATUS_ALL = "7"
 MASS_CANCEL_NOT_SUPPORTED = "0"
 MASS_CANCEL_OTHER = "99"
 SOH = "\x01"
+MSG_TYPE_KEY = "\x0135="
+"""MsgType in a message's text: the third field, after BeginString and BodyLength."""
 
 
 class MissingFieldError(Exception):
@@ -68,6 +74,27 @@ def _required(message: Any, tag: int, why: str = "") -> str:
         raise MissingFieldError(tag, why)
     value: str = message.getField(tag)
     return value
+
+
+class ReceivedMessage:
+    """A received ``quickfix.Message`` together with its text, serialised once.
+
+    ``toString`` returns that text; QuickFIX's own would serialise the message again, crossing
+    into C++. Every other attribute (``getField``, ``getGroup``...) is the message's own, so a
+    handler reads either kind of message the same way.
+    """
+
+    __slots__ = ("_message", "_text")
+
+    def __init__(self, message: Any, text: str) -> None:
+        self._message = message
+        self._text = text
+
+    def toString(self) -> str:  # noqa: N802 (the quickfix.Message API)
+        return self._text
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._message, name)
 
 
 def text_fields(message: Any) -> dict[str, str]:
@@ -299,7 +326,7 @@ def dispatch(message: Any, session: SessionContext, now_ns: int) -> Work:
     Unknown types, drop-copy sessions sending orders and missing fields all become a
     BusinessMessageReject, never silence.
     """
-    msg_type: str = message.getHeader().getField(35)
+    msg_type = field(message.toString(), MSG_TYPE_KEY)
     handler = HANDLERS.get(msg_type)
     if handler is None:
         return business_reject(

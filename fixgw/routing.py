@@ -31,6 +31,7 @@ from fixgw import convert, handlers, reports
 from fixgw.registry import SessionContext
 from fixgw.route import Route, RouteEvent
 from fixgw.settings import GatewaySettings, SessionSpec, SettingsError
+from fixgw.telemetry import field
 from fixgw.work import OrderCommand, Reply, Work
 from venue.commands import CancelOrder, MassCancel, ReplaceOrder, SubmitOrder
 from venue.events import MassCancelDone, OrderState
@@ -43,6 +44,8 @@ ANY_OWNER = "*"
 """``Route.open_orders`` / ``mass_cancel`` owner meaning every owner (broker routes)."""
 EX_DESTINATIONS = {"ALPACA": ALPACA, "XFGW": VENUE}
 """ExDestination (100) codes and the route each names."""
+EX_DESTINATION_KEY = "\x01100="
+"""ExDestination in a NewOrderSingle's text (no repeating group of the message holds it)."""
 
 _ECHOED_TAGS = (11, 55, 54, 38, 40, 44, 99, 59, 126)
 
@@ -145,8 +148,9 @@ def new_order_single(message: Any, session: SessionContext, now_ns: int) -> Work
     command = work.command
     assert isinstance(command, SubmitOrder)
     spec = session.spec
-    if message.isSetField(100):
-        code: str = message.getField(100)
+    text = message.toString()
+    if EX_DESTINATION_KEY in text:
+        code = field(text, EX_DESTINATION_KEY)
         route = EX_DESTINATIONS.get(code)
         if route is None:
             accepted = ", ".join(f"{c} ({r})" for c, r in EX_DESTINATIONS.items())

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from qfclient import fields_of
 
-from fixgw import application, convert, handlers, reports
+from fixgw import application, convert, handlers, reports, routing
 from fixgw.registry import SessionRegistry
 from fixgw.settings import data_dictionary_path, parse_settings
 from fixgw.work import OrderCommand, Reply
@@ -21,9 +21,9 @@ from venue.commands import ReplaceOrder, SubmitOrder
 from venue.events import OrderAccepted, OrderState
 from venue.types import PRICE_SCALE, OrderStatus, OrdType, Side, TimeInForce
 
-READ_BY_ORDER_HANDLERS = {11, 37, 38, 40, 41, 44, 54, 55, 59, 99, 126, 152, 432}
+READ_BY_ORDER_HANDLERS = {11, 37, 38, 40, 41, 44, 54, 55, 59, 99, 100, 126, 152, 432}
 """Every tag the NewOrderSingle, OrderCancelRequest and OrderCancelReplaceRequest handlers
-read from the message text."""
+(the routing one's ExDestination included) read from the message text."""
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +114,65 @@ def test_new_order_with_a_bad_price_echoes_the_request(session: object) -> None:
     fields = fields_of(work.message)
     assert (fields[11], fields[55], fields[44], fields[150]) == ("ORD2", "AAPL", "1.23456", "8")
     assert "more than 4 decimal places" in fields[58]
+
+
+def test_a_received_message_answers_with_its_text_and_forwards_the_rest() -> None:
+    message = inbound(
+        "11=ORD3\x0121=1\x0155=AAPL\x0154=1\x0160=20240102-13:45:00.000\x0138=5\x0140=1\x01"
+    )
+    received = handlers.ReceivedMessage(message, "the text fromApp read")
+    assert received.toString() == "the text fromApp read"
+    assert received.getField(11) == "ORD3"
+    assert received.isSetField(38) and not received.isSetField(44)
+    assert received.getHeader().getField(49) == "C1"
+
+
+_SENT = "60=20240102-13:45:00.000\x01"
+ORDER_ENTRY_BODIES = {
+    "D": f"11=ORD4\x0121=1\x0155=AAPL\x0154=1\x01{_SENT}38=7\x0140=2\x0144=1.5\x01",
+    "F": f"11=CXL1\x0141=ORD4\x0155=AAPL\x0154=1\x01{_SENT}38=7\x01",
+    "G": f"11=RPL1\x0141=ORD4\x0121=1\x0155=AAPL\x0154=1\x01{_SENT}38=9\x0140=2\x0144=1.6\x01",
+}
+
+
+@pytest.mark.parametrize("msg_type", sorted(ORDER_ENTRY_BODIES))
+def test_dispatch_of_a_received_message_equals_dispatch_of_the_message(
+    session: object, msg_type: str
+) -> None:
+    message = inbound(ORDER_ENTRY_BODIES[msg_type])
+    message.getHeader().setField(35, msg_type)
+    received = handlers.ReceivedMessage(message, message.toString())
+    direct = handlers.dispatch(message, session, 1)  # type: ignore[arg-type]
+    assert isinstance(direct, OrderCommand)
+    assert handlers.dispatch(received, session, 1) == direct  # type: ignore[arg-type]
+
+
+def test_dispatch_reads_the_msg_type_from_the_text(session: object) -> None:
+    message = inbound(ORDER_ENTRY_BODIES["D"])
+    unsupported = message.toString().replace("\x0135=D\x01", "\x0135=ZZ\x01")
+    work = handlers.dispatch(handlers.ReceivedMessage(message, unsupported), session, 1)  # type: ignore[arg-type]
+    assert isinstance(work, Reply)
+    fields = fields_of(work.message)
+    assert (fields[372], fields[380]) == ("ZZ", "3")
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [("ALPACA", "directed"), ("XFGW", "venue"), ("XNAS", "reject")]
+)
+def test_ex_destination_is_read_from_the_text(session: object, code: str, expected: str) -> None:
+    message = inbound(ORDER_ENTRY_BODIES["D"] + f"100={code}\x01")
+    work = routing.new_order_single(
+        handlers.ReceivedMessage(message, message.toString()),
+        session,  # type: ignore[arg-type]
+        1,
+    )
+    if expected == "directed":
+        assert isinstance(work, routing.DirectedOrder) and work.route == routing.ALPACA
+    elif expected == "venue":
+        assert type(work) is OrderCommand
+    else:
+        assert isinstance(work, Reply)
+        assert "ExDestination (100) 'XNAS' is not known" in fields_of(work.message)[58]
 
 
 def test_replace_reads_only_the_fields_sent(session: object) -> None:
