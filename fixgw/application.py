@@ -19,7 +19,7 @@ from fixgw import convert, handlers
 from fixgw.batching import batch_scheduling
 from fixgw.capture import CaptureSink, Direction, no_capture
 from fixgw.registry import SessionContext, SessionRegistry
-from fixgw.telemetry import field
+from fixgw.telemetry import MSG_TYPE_KEY, field
 from fixgw.threadstate import keep_thread_state
 from fixgw.work import SessionDown, Work
 
@@ -51,7 +51,7 @@ def is_stale_resend(raw: str) -> bool:
     Raising ``DoNotSend`` from ``toApp`` makes QuickFIX gap-fill over it, so a client that
     reconnects gets fresh snapshots instead of replayed quotes.
     """
-    return "\x0143=Y\x01" in raw and field(raw, "\x0135=") in STALE_ON_RESEND
+    return "\x0143=Y\x01" in raw and field(raw, MSG_TYPE_KEY) in STALE_ON_RESEND
 
 
 def _settle_quickfix_thread() -> None:

@@ -28,7 +28,7 @@ from fixgw.marketdata.requests import MARKET_DATA_HANDLERS
 from fixgw.marketdata.status import STATUS_HANDLERS
 from fixgw.refdata import REFERENCE_DATA_HANDLERS
 from fixgw.registry import SessionContext
-from fixgw.telemetry import field
+from fixgw.telemetry import MSG_TYPE_KEY, field
 from fixgw.work import MassStatusRequest, OrderCommand, Reply, StatusRequest, Work
 from venue.commands import CancelOrder, MassCancel, ReplaceOrder, SubmitOrder
 from venue.types import TimeInForce
@@ -54,8 +54,6 @@ MASS_STATUS_ALL = "7"
 MASS_CANCEL_NOT_SUPPORTED = "0"
 MASS_CANCEL_OTHER = "99"
 SOH = "\x01"
-MSG_TYPE_KEY = "\x0135="
-"""MsgType in a message's text: the third field, after BeginString and BodyLength."""
 
 
 class MissingFieldError(Exception):

@@ -120,6 +120,10 @@ def session_name(owner: str) -> str:
     return owner.partition(":")[2] or owner
 
 
+MSG_TYPE_KEY = "\x0135="
+"""MsgType in a message's text: the third field, after BeginString and BodyLength."""
+
+
 def field(raw: str, key: str) -> str:
     """The value after ``key`` (``"\\x0111="``) in a SOH-separated message, or ``""``."""
     start = raw.find(key)
@@ -252,7 +256,7 @@ class MessageMetrics:
     def _count(
         self, owner: str, direction: Direction, raw: str, ts_ns: int, is_drop_copy: bool
     ) -> None:
-        msg_type = field(raw, "\x0135=")
+        msg_type = field(raw, MSG_TYPE_KEY)
         if direction == "in":
             self._session(owner).message_in(msg_type)
             if msg_type in ORDER_MSG_TYPES:
