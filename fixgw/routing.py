@@ -148,9 +148,8 @@ def new_order_single(message: Any, session: SessionContext, now_ns: int) -> Work
     command = work.command
     assert isinstance(command, SubmitOrder)
     spec = session.spec
-    text = message.toString()
-    if EX_DESTINATION_KEY in text:
-        code = field(text, EX_DESTINATION_KEY)
+    code = field(message.toString(), EX_DESTINATION_KEY)
+    if code:  # QuickFIX rejects a field without a value, so "" means the field is absent
         route = EX_DESTINATIONS.get(code)
         if route is None:
             accepted = ", ".join(f"{c} ({r})" for c, r in EX_DESTINATIONS.items())
