@@ -16,7 +16,7 @@ from typing import Any
 import quickfix as fix
 
 from fixgw import convert, handlers
-from fixgw.batching import batch_scheduling
+from fixgw.batching import order_path_scheduling
 from fixgw.capture import CaptureSink, Direction, no_capture
 from fixgw.registry import SessionContext, SessionRegistry
 from fixgw.telemetry import MSG_TYPE_KEY, field
@@ -58,7 +58,7 @@ def _settle_quickfix_thread() -> None:
     """On a QuickFIX thread's first callback: keep its Python thread state for good
     (``fixgw.threadstate``) and put it in the batch scheduling class (``fixgw.batching``)."""
     if keep_thread_state():
-        batch_scheduling()
+        order_path_scheduling()
 
 
 class GatewayApplication(fix.Application):  # type: ignore[misc]

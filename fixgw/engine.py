@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 import quickfix as fix
 
 from fixgw import convert, reports
-from fixgw.batching import batch_scheduling
+from fixgw.batching import order_path_scheduling
 from fixgw.capture import TopOfBook, set_sending_book
 from fixgw.coalesce import SendCoalescer
 from fixgw.handlers import MASS_CANCEL_OTHER
@@ -175,7 +175,7 @@ class Engine:
     # -- the engine thread ----------------------------------------------------------------
 
     def _run(self) -> None:
-        batch_scheduling()
+        order_path_scheduling()
         pending = self._queue
         coalescer = self.coalescer
         while True:

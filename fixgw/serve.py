@@ -11,6 +11,7 @@ import click
 
 from fixgw.alpaca import AlpacaConfigError, alpaca_route
 from fixgw.alpaca.persist import StateFileError
+from fixgw.batching import realtime_available, use_realtime
 from fixgw.gateway import GatewayError
 from fixgw.gctune import release_before_exit, settle_after_start
 from fixgw.logs import configure_logging, logging_options
@@ -53,6 +54,12 @@ from venue.instruments import load_instruments
     is_flag=True,
     help="Do not run the execution store (for benchmarks): nothing is captured.",
 )
+@click.option(
+    "--realtime",
+    is_flag=True,
+    help="Run the QuickFIX and engine threads at real-time priority (SCHED_FIFO 1) for lower "
+    "tail latency; under overload every other thread starves (see fixgw/batching.py).",
+)
 @metrics_options
 @logging_options
 def serve(
@@ -63,6 +70,7 @@ def serve(
     host: str,
     instruments_path: Path | None,
     no_capture: bool,
+    realtime: bool,
     metrics_host: str,
     metrics_port: int,
     log_level: str,
@@ -71,6 +79,13 @@ def serve(
     """Accept FIX 4.4 sessions, trade their orders on the venue (or route them to Alpaca),
     capture every message into the execution store and serve metrics, health and readiness."""
     configure_logging(log_level, json_lines=log_json)
+    if realtime and not realtime_available():
+        raise click.BadParameter(
+            "real-time scheduling is not allowed here: run as root, grant CAP_SYS_NICE "
+            "(docker run --cap-add SYS_NICE) or raise the RLIMIT_RTPRIO limit (ulimit -r 1)",
+            param_hint="--realtime",
+        )
+    use_realtime(realtime)
     try:
         settings = load_settings(config_path)
     except SettingsError as exc:

@@ -13,7 +13,7 @@ import pytest
 import quickfix as fix
 from rawfix import RawClient, build, limit_order, wait_until
 
-from fixgw import handlers
+from fixgw import batching, handlers
 from fixgw.gateway import Gateway
 
 pytestmark = pytest.mark.integration
@@ -135,6 +135,30 @@ def test_the_order_path_threads_run_in_the_batch_scheduling_class(
         client.send("D", order_fields("B1"))
         assert client.expect("8")[11] == "B1"
     assert policies == {"in": os.SCHED_BATCH, "out": os.SCHED_BATCH}
+
+
+@pytest.mark.skipif(not batching.realtime_available(), reason="SCHED_FIFO is not allowed here")
+def test_with_realtime_chosen_the_order_path_threads_run_in_sched_fifo(
+    gateway_factory: Callable[..., Gateway],
+) -> None:
+    """``fixgw serve --realtime``: the QuickFIX thread and the engine thread (started after
+    the choice) run at SCHED_FIFO priority 1; the order is answered as usual."""
+    policies: dict[str, tuple[int, int]] = {}
+
+    def capture(session_id: str, direction: str, raw: str, ts_ns: int, dc: bool) -> None:
+        policies[direction] = (os.sched_getscheduler(0), os.sched_getparam(0).sched_priority)
+
+    batching.use_realtime(True)
+    try:
+        gateway = gateway_factory(capture=capture)
+        with RawClient(gateway.port, "CLIENT1") as client:
+            client.logon(reset=True)
+            client.send("D", order_fields("R1"))
+            assert client.expect("8")[11] == "R1"
+    finally:
+        batching.use_realtime(False)
+    fifo = (os.SCHED_FIFO, batching.REALTIME_PRIORITY)
+    assert policies == {"in": fifo, "out": fifo}
 
 
 def test_a_burst_is_answered_in_full_and_its_connection_left_uncorked(gateway: Gateway) -> None:
