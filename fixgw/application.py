@@ -56,7 +56,7 @@ def is_stale_resend(raw: str) -> bool:
 
 def _settle_quickfix_thread() -> None:
     """On a QuickFIX thread's first callback: keep its Python thread state for good
-    (``fixgw.threadstate``) and put it in the batch scheduling class (``fixgw.batching``)."""
+    (``fixgw.threadstate``) and put it in the order path's scheduling class (``fixgw.batching``)."""
     if keep_thread_state():
         order_path_scheduling()
 

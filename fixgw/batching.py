@@ -48,16 +48,23 @@ def use_realtime(enabled: bool) -> None:
 def realtime_available() -> bool:
     """Whether this process may move a thread to ``SCHED_FIFO`` (root, ``CAP_SYS_NICE`` or
     an ``RLIMIT_RTPRIO`` of at least 1)."""
-    if not hasattr(os, "SCHED_FIFO"):
-        return False
     try:
         current = os.sched_getscheduler(0)
         param = os.sched_getparam(0)
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+        _enter_realtime()
     except OSError:
         return False
     os.sched_setscheduler(0, current, param)
     return True
+
+
+def _enter_realtime() -> None:
+    """Move the calling thread to ``SCHED_FIFO`` at ``REALTIME_PRIORITY``; OSError if refused
+    or where the platform has no such class."""
+    policy = getattr(os, "SCHED_FIFO", None)
+    if policy is None:
+        raise OSError("SCHED_FIFO is not available on this platform")
+    os.sched_setscheduler(0, policy, os.sched_param(REALTIME_PRIORITY))
 
 
 def order_path_scheduling() -> bool:
@@ -65,7 +72,7 @@ def order_path_scheduling() -> bool:
     refused ``SCHED_FIFO`` falls back to ``SCHED_BATCH`` with a warning)."""
     if _realtime:
         try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+            _enter_realtime()
         except OSError as error:
             log.warning("SCHED_FIFO refused (%s); this thread runs in SCHED_BATCH", error)
         else:
