@@ -16,7 +16,7 @@ from typing import Any
 import quickfix as fix
 
 from fixgw import convert, handlers
-from fixgw.batching import order_path_scheduling
+from fixgw.batching import GUARD, order_path_scheduling
 from fixgw.capture import CaptureSink, Direction, no_capture
 from fixgw.registry import SessionContext, SessionRegistry
 from fixgw.telemetry import MSG_TYPE_KEY, field
@@ -56,9 +56,11 @@ def is_stale_resend(raw: str) -> bool:
 
 def _settle_quickfix_thread() -> None:
     """On a QuickFIX thread's first callback: keep its Python thread state for good
-    (``fixgw.threadstate``) and put it in the order path's scheduling class (``fixgw.batching``)."""
+    (``fixgw.threadstate``) and put it in the order path's scheduling class (``fixgw.batching``).
+    On every callback: let the real-time guard measure it (``fixgw.realtime_guard``)."""
     if keep_thread_state():
-        order_path_scheduling()
+        order_path_scheduling("QuickFIX thread")
+    GUARD.check()
 
 
 class GatewayApplication(fix.Application):  # type: ignore[misc]

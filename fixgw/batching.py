@@ -21,14 +21,19 @@ while one of them ran to the end of its 4 ms tick. A real-time thread preempts t
 ping-pong p99.9 fell from 2.3-3.0 ms to 1.1-1.5 ms and p99 by 60-110 us, three alternating
 runs of 30,000 orders each. The price is starvation under overload: while the two threads
 have work without pause, every other thread of the gateway (metrics, health, the front that
-admits new sessions, the venue's timer, the capture) gets only what the kernel's real-time
-throttling leaves (5% by default). Hence opt-in, for a gateway with CPU to spare.
+admits new sessions, the venue's timer, the capture) would get only what the kernel's
+real-time throttling leaves (5% by default), so ``GUARD`` (``fixgw.realtime_guard``) steps
+them down to ``SCHED_BATCH`` while they keep a CPU busy, and back up when the load eases. It
+stays opt-in: it needs root or ``CAP_SYS_NICE``, and it changes how the gateway shares the
+machine with everything else on it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+
+from fixgw.realtime_guard import RealtimeGuard
 
 log = logging.getLogger("fixgw.batching")
 
@@ -67,21 +72,33 @@ def _enter_realtime() -> None:
     os.sched_setscheduler(0, policy, os.sched_param(REALTIME_PRIORITY))
 
 
-def order_path_scheduling() -> bool:
-    """Move the calling thread to the chosen class; False where it is not available (a
-    refused ``SCHED_FIFO`` falls back to ``SCHED_BATCH`` with a warning)."""
+def _enter_batch() -> None:
+    """Move the calling thread to ``SCHED_BATCH``; OSError if refused or where the platform
+    has no such class."""
+    policy = getattr(os, "SCHED_BATCH", None)
+    if policy is None:
+        raise OSError("SCHED_BATCH is not available on this platform")
+    os.sched_setscheduler(0, policy, os.sched_param(0))
+
+
+GUARD = RealtimeGuard(step_down=_enter_batch, step_up=_enter_realtime)
+"""Watches the threads ``order_path_scheduling`` put in ``SCHED_FIFO``; each of them calls
+``GUARD.check()`` between work items."""
+
+
+def order_path_scheduling(name: str) -> bool:
+    """Move the calling thread (``name`` in logs) to the chosen class; False where it is not
+    available (a refused ``SCHED_FIFO`` falls back to ``SCHED_BATCH`` with a warning)."""
     if _realtime:
         try:
             _enter_realtime()
         except OSError as error:
-            log.warning("SCHED_FIFO refused (%s); this thread runs in SCHED_BATCH", error)
+            log.warning("SCHED_FIFO refused (%s); the %s runs in SCHED_BATCH", error, name)
         else:
+            GUARD.enrol(name)
             return True
-    policy = getattr(os, "SCHED_BATCH", None)
-    if policy is None:
-        return False
     try:
-        os.sched_setscheduler(0, policy, os.sched_param(0))
+        _enter_batch()
     except OSError as error:
         log.debug("SCHED_BATCH refused: %s", error)
         return False

@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 import quickfix as fix
 
 from fixgw import convert, reports
-from fixgw.batching import order_path_scheduling
+from fixgw.batching import GUARD, order_path_scheduling
 from fixgw.capture import TopOfBook, set_sending_book
 from fixgw.coalesce import SendCoalescer
 from fixgw.handlers import MASS_CANCEL_OTHER
@@ -175,9 +175,10 @@ class Engine:
     # -- the engine thread ----------------------------------------------------------------
 
     def _run(self) -> None:
-        order_path_scheduling()
+        order_path_scheduling("engine thread")
         pending = self._queue
         coalescer = self.coalescer
+        check_realtime_share = GUARD.check
         while True:
             work = pending.get()
             if isinstance(work, Stop):
@@ -188,6 +189,7 @@ class Engine:
             except Exception:
                 log.exception("engine failed on %r", work)
             coalescer.work_done(pending.empty())
+            check_realtime_share()
 
     def _do(self, work: Work) -> None:
         now = self.clock()

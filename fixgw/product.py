@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from fixgw.batching import GUARD
 from fixgw.capture import CaptureSink, no_capture
 from fixgw.gateway import Gateway
 from fixgw.observability import (
@@ -68,6 +69,7 @@ class GatewayProduct:
     ) -> None:
         self.options = options or ProductOptions()
         self.metrics = GatewayMetrics()
+        self.metrics.bind_realtime_guard(lambda: GUARD.step_downs)
         self.store: ExecutionStore | None = None
         self.server: ObservabilityServer | None = None
         self._settings = settings

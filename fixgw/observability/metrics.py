@@ -35,6 +35,7 @@ fixgw_alpaca_errors_total                         counter    endpoint, kind
 fixgw_alpaca_request_duration_seconds             histogram  endpoint
 fixgw_alpaca_throttle_queue_depth                 gauge
 fixgw_alpaca_stream_connected                     gauge
+fixgw_realtime_step_downs_total                   counter
 ================================================  =========  ===============================
 
 Notes on meaning:
@@ -54,6 +55,9 @@ Notes on meaning:
 - ``fixgw_alpaca_requests_total``: ``status`` is the HTTP status code, or ``error`` when no
   response arrived; ``fixgw_alpaca_errors_total`` ``kind`` is ``http``, ``timeout``,
   ``connection``, ``rate_limited`` or ``stream``.
+- ``fixgw_realtime_step_downs_total``: with ``fixgw serve --realtime``, times an order-path
+  thread left ``SCHED_FIFO`` for ``SCHED_BATCH`` because the order path kept a CPU busy
+  (``fixgw.realtime_guard``); it goes back once the load eases. Counted for the whole process.
 
 The process collector adds the standard ``process_*`` series (CPU seconds, resident memory,
 open file descriptors) on Linux.
@@ -388,6 +392,13 @@ class GatewayMetrics:
             registry=reg,
         )
 
+        self.realtime_step_downs = Counter(
+            "fixgw_realtime_step_downs",
+            "Times an order-path thread stepped down from SCHED_FIFO to SCHED_BATCH because "
+            "the order path kept a CPU busy (serve --realtime).",
+            registry=reg,
+        )
+
         self._sessions: dict[str, SessionMetrics] = {}
         self._symbols: dict[str, SymbolMetrics] = {}
         self._rejects_by_key: dict[tuple[str, str], Counter] = {}
@@ -443,6 +454,19 @@ class GatewayMetrics:
         """Read the store's queue depth and lag from callbacks at scrape time."""
         self.store_queue_depth.set_function(queue_depth)
         self.store_lag_seconds.set_function(lag_seconds)
+
+    def bind_realtime_guard(self, step_downs: Callable[[], int]) -> None:
+        """Bring ``fixgw_realtime_step_downs_total`` up to ``step_downs()`` before each read."""
+        counted = 0
+
+        def refresh() -> None:
+            nonlocal counted
+            total = step_downs()
+            if total > counted:
+                self.realtime_step_downs.inc(total - counted)
+                counted = total
+
+        self.add_refresher(refresh)
 
     def alpaca_request(
         self, endpoint: str, method: str, status: int | None, seconds: float

@@ -161,6 +161,49 @@ def test_with_realtime_chosen_the_order_path_threads_run_in_sched_fifo(
     assert policies == {"in": fifo, "out": fifo}
 
 
+@pytest.mark.skipif(not batching.realtime_available(), reason="SCHED_FIFO is not allowed here")
+def test_a_realtime_order_path_that_keeps_a_cpu_busy_steps_down_and_back_up(
+    gateway_factory: Callable[..., Gateway],
+) -> None:
+    """The engine thread spends 3 ms of CPU on each report of a 100-order burst: it leaves
+    SCHED_FIFO for SCHED_BATCH within the burst, and returns once the load has eased."""
+    policies: list[int] = []
+    loaded = threading.Event()
+    loaded.set()
+
+    def capture(session_id: str, direction: str, raw: str, ts_ns: int, dc: bool) -> None:
+        if direction != "out":
+            return
+        policies.append(os.sched_getscheduler(0))
+        if loaded.is_set():
+            spin_until = time.thread_time_ns() + 3_000_000
+            while time.thread_time_ns() < spin_until:
+                pass
+
+    step_downs = batching.GUARD.step_downs
+    batching.use_realtime(True)
+    try:
+        gateway = gateway_factory(capture=capture)
+        with RawClient(gateway.port, "CLIENT1") as client:
+            client.logon(reset=True)
+            burst = [build([*client.header("D"), *order_fields(f"L{n}")]) for n in range(100)]
+            client.send_raw(b"".join(burst))
+            assert [client.expect("8", timeout=10)[11] for _ in range(100)] == [
+                f"L{n}" for n in range(100)
+            ]
+            loaded.clear()
+            time.sleep(0.3)
+            for cl_ord_id in ("Q1", "Q2"):
+                client.send("D", order_fields(cl_ord_id))
+                assert client.expect("8")[11] == cl_ord_id
+    finally:
+        batching.use_realtime(False)
+    assert policies[0] == os.SCHED_FIFO
+    assert os.SCHED_BATCH in policies[:100]
+    assert policies[-1] == os.SCHED_FIFO
+    assert batching.GUARD.step_downs > step_downs
+
+
 def test_a_burst_is_answered_in_full_and_its_connection_left_uncorked(gateway: Gateway) -> None:
     """Reports are corked while the engine has orders queued, and every one of them reaches
     the client: the last flush leaves nothing behind in the kernel."""

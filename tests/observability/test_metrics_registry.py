@@ -122,6 +122,16 @@ def test_store_gauges_read_callbacks_at_scrape_time() -> None:
     assert metrics.registry.get_sample_value("fixgw_store_lag_seconds") == 0.25
 
 
+def test_realtime_step_downs_follow_the_guards_running_total_at_scrape_time() -> None:
+    metrics = GatewayMetrics(process_metrics=False)
+    step_downs = [0]
+    metrics.bind_realtime_guard(lambda: step_downs[0])
+    assert metrics.registry.get_sample_value("fixgw_realtime_step_downs_total") == 0
+    step_downs[0] = 3
+    assert metrics.registry.get_sample_value("fixgw_realtime_step_downs_total") == 3
+    assert metrics.registry.get_sample_value("fixgw_realtime_step_downs_total") == 3
+
+
 def test_alpaca_request_without_response_is_labelled_error() -> None:
     metrics = GatewayMetrics(process_metrics=False)
     metrics.alpaca_request("orders", "POST", 200, 0.05)

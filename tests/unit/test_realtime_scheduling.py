@@ -25,6 +25,10 @@ def realtime_chosen() -> Iterator[None]:
         batching.use_realtime(False)
 
 
+def schedule_engine_thread() -> bool:
+    return batching.order_path_scheduling("engine thread")
+
+
 def in_new_thread(work: Callable[[], Any]) -> tuple[Any, int]:
     """What ``work`` returns on a fresh thread, and that thread's scheduling policy after."""
     seen: list[Any] = []
@@ -40,13 +44,13 @@ def in_new_thread(work: Callable[[], Any]) -> tuple[Any, int]:
 
 
 def test_without_realtime_the_thread_runs_in_the_batch_class() -> None:
-    assert in_new_thread(batching.order_path_scheduling) == (True, os.SCHED_BATCH)
+    assert in_new_thread(schedule_engine_thread) == (True, os.SCHED_BATCH)
 
 
 @pytest.mark.skipif(not batching.realtime_available(), reason="SCHED_FIFO is not allowed here")
 def test_realtime_moves_the_thread_to_sched_fifo_priority_1(realtime_chosen: None) -> None:
     def schedule_and_read_priority() -> tuple[bool, int]:
-        return batching.order_path_scheduling(), os.sched_getparam(0).sched_priority
+        return schedule_engine_thread(), os.sched_getparam(0).sched_priority
 
     (moved, priority), policy = in_new_thread(schedule_and_read_priority)
     assert (moved, priority, policy) == (True, batching.REALTIME_PRIORITY, os.SCHED_FIFO)
@@ -64,8 +68,9 @@ def test_a_refused_realtime_class_falls_back_to_batch_with_a_warning(
 
     monkeypatch.setattr(batching.os, "sched_setscheduler", refuse_fifo)
     with caplog.at_level(logging.WARNING, logger="fixgw.batching"):
-        assert in_new_thread(batching.order_path_scheduling) == (True, os.SCHED_BATCH)
+        assert in_new_thread(schedule_engine_thread) == (True, os.SCHED_BATCH)
     assert "SCHED_FIFO refused" in caplog.text
+    assert "the engine thread runs in SCHED_BATCH" in caplog.text
     assert not batching.realtime_available()
 
 
