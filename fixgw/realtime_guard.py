@@ -41,9 +41,9 @@ SCHEDSTAT: Final = "/proc/thread-self/schedstat"
 log = logging.getLogger("fixgw.realtime")
 
 WINDOW_NS: Final = 100_000_000
-"""How long each thread measures its CPU time before it decides."""
+"""How long each thread measures its demand before it decides."""
 DEMOTE_AT: Final = 0.9
-"""Share of one CPU the order-path threads use together at which they step down."""
+"""Share of one CPU the order-path threads demand together at which they step down."""
 PROMOTE_BELOW: Final = 0.7
 """Share of one CPU below which stepped-down threads go back to ``SCHED_FIFO``."""
 
@@ -63,6 +63,10 @@ def default_demand_clock() -> Callable[[], int]:
     except (OSError, ValueError):
         return time.thread_time_ns
     return schedstat_demand_ns
+
+
+_UNKNOWN: Final = -1
+"""A window's starting demand after a failed read: the next read only starts a window."""
 
 
 class _Window:
@@ -119,7 +123,9 @@ class RealtimeGuard:
 
     def check(self) -> None:
         """Called by an order-path thread between work items: at the end of each window,
-        publish its demand and step down or up as the threads' total demand says."""
+        publish its demand and step down or up as the threads' total demand says. Never
+        raises: a window whose demand cannot be read (no descriptor left to open the
+        statistics with) is skipped."""
         window: _Window | None = getattr(self._local, "window", None)
         if window is None:
             return
@@ -127,10 +133,17 @@ class RealtimeGuard:
         elapsed = now - window.start_ns
         if elapsed < self._window_ns:
             return
-        demand = self._thread_demand_ns()
-        share = (demand - window.demand_start_ns) / elapsed
         window.start_ns = now
-        window.demand_start_ns = demand
+        try:
+            demand = self._thread_demand_ns()
+        except (OSError, ValueError) as error:
+            log.debug("%s: demand not readable, window skipped: %s", window.name, error)
+            window.demand_start_ns = _UNKNOWN
+            return
+        started, window.demand_start_ns = window.demand_start_ns, demand
+        if started == _UNKNOWN:
+            return
+        share = (demand - started) / elapsed
         total = self._publish(share, now)
         if window.realtime and total >= self._demote_at:
             self._change(window, realtime=False, total=total)

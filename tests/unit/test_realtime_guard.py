@@ -206,6 +206,37 @@ def test_a_refused_change_is_logged_and_tried_again_at_the_next_window(
     assert guard.step_downs == 1
 
 
+def test_an_unreadable_demand_skips_the_window_and_never_raises(
+    clocks: Clocks, recorder: Recorder
+) -> None:
+    """The engine calls ``check`` outside its error handling: running out of descriptors
+    must not end the order path."""
+    readable = [False]
+
+    def demand() -> int:
+        if not readable[0]:
+            raise OSError(24, "Too many open files")
+        return clocks.thread_demand_ns()
+
+    guard = RealtimeGuard(
+        step_down=recorder.step_down,
+        step_up=recorder.step_up,
+        window_ns=WINDOW,
+        monotonic_ns=clocks.monotonic_ns,
+        thread_demand_ns=demand,
+    )
+    readable[0] = True
+    guard.enrol("engine thread")
+    readable[0] = False
+    window(guard, clocks, 1.0)
+    assert recorder.moves == []
+    readable[0] = True
+    window(guard, clocks, 1.0)
+    assert recorder.moves == []  # that read only started a new window
+    window(guard, clocks, 1.0)
+    assert [policy for _, policy in recorder.moves] == ["batch"]
+
+
 def test_thresholds_must_leave_a_gap_in_the_right_order(recorder: Recorder) -> None:
     with pytest.raises(ValueError, match="promote_below <= demote_at"):
         RealtimeGuard(
