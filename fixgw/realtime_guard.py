@@ -12,11 +12,11 @@ So each real-time thread measures, between work items, its demand over the last 
 (``/proc/thread-self/schedstat``), and publishes it here. When the order-path threads
 together demanded ``DEMOTE_AT`` of a CPU or more, each one moves itself to ``SCHED_BATCH`` at
 its next check; once they demand less than ``PROMOTE_BELOW``, each moves itself back to
-``SCHED_FIFO``. The wait counts because CPU time alone says nothing once they are down: under
+``SCHED_FIFO``. The wait counts because CPU time alone misleads once they are down: under
 the same overload, sharing the CPU fairly with the metrics fold and the capture, they ran
-only 40-50% of the time, and a guard that looked at CPU time alone went back up and down
-twenty times in twelve seconds. The gap
-between the two keeps a load near the limit from switching back and forth every window. A
+only 40-50% of the time, and a guard that looked at CPU time alone stepped down 22 times in
+a 15-second run (two to four times with the wait counted). The gap between the two
+thresholds keeps a load near the limit from switching back and forth every window. A
 thread only ever changes its own class (``sched_setscheduler(0, ...)``), so no thread id is
 kept that could outlive its thread. Shares are summed as if the threads shared one CPU:
 where they run on different CPUs the guard steps down earlier than needed, which costs only
