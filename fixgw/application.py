@@ -59,7 +59,7 @@ def _settle_quickfix_thread() -> None:
     (``fixgw.threadstate``) and put it in the order path's scheduling class (``fixgw.batching``).
     On every callback: let the real-time guard measure it (``fixgw.realtime_guard``)."""
     if keep_thread_state():
-        order_path_scheduling("QuickFIX thread")
+        order_path_scheduling("QuickFIX thread", batch=False)
     GUARD.check()
 
 

@@ -1,31 +1,37 @@
-"""The scheduling class of the order path's threads: ``SCHED_BATCH``, or ``SCHED_FIFO`` when
-``fixgw serve --realtime`` asks for it.
+"""The scheduling class of the order path's threads: the engine thread in ``SCHED_BATCH`` and
+the QuickFIX thread in the normal class, or both in ``SCHED_FIFO`` when ``fixgw serve
+--realtime`` asks for it.
 
-The QuickFIX thread reads orders and hands them to the engine thread, which answers them;
-under load both share the CPUs with everything else. In the normal class a thread that is
-woken preempts the running one: each order arriving on the socket interrupts the engine
-mid-answer, and each order queued interrupts the reader, two context switches per order.
-``SCHED_BATCH`` threads are not preempted by wake-ups, so each one works through everything
-waiting for it (the reader every order the sockets hold, the engine every queued order)
-before the other runs. Their nice level, and so their share of the CPU, does not change.
+The QuickFIX thread reads orders and hands them to the engine thread, which answers them.
+In the normal class a thread that is woken preempts the running one, so each order queued
+would interrupt the reader to run the engine for that one order. ``SCHED_BATCH`` threads
+never preempt on wake-up: the engine, in that class, waits until the reader has read
+everything the sockets hold and works through the whole queue in one go. Measured with
+``fixgw bench pipelined`` on 2 vCPUs, with both threads in ``SCHED_BATCH`` against both in the
+normal class: context switches of the two threads fell from about 16,500 to 800 per 3 s, and
+throughput rose by 15-25%.
 
-Measured with ``fixgw bench pipelined`` on 2 vCPUs: context switches of the two threads
-fell from about 16,500 to 800 per 3 s, and throughput rose by 15-25%. One order in flight
-at a time (``pingpong``) is no slower: nothing is running when it arrives.
+The reader itself stays in the normal class because a batch thread woken by an order waits
+for whatever else holds its CPU to reach the end of a scheduler tick (4 ms at HZ=250): any
+other process on that CPU (a nice-19 job, or even an idle-class one in another session) or
+one of the gateway's own helpers. With a nice-19 busy loop on the gateway's CPU, one order in
+flight took 3.7 ms (p50) with both threads in ``SCHED_BATCH``, against 0.28 ms with the reader
+in the normal class; with nothing else running the two arrangements measured the same, for
+one session pipelined (five alternating pairs) and for fifty sessions (three pairs). The
+reader does not preempt the engine per order either: woken by the socket while the engine
+runs, it reads everything waiting and blocks again.
 
 Real-time (``SCHED_FIFO`` priority 1, both threads at the same priority, so they still do
-not preempt each other) is for latency. On Linux 6.6 and later (the EEVDF scheduler) a
-batch thread woken by an order does not always get the CPU back from the execution store's
-idle-class helpers (polars' Parquet encoders): ``perf sched`` showed an order waiting 5.1 ms
-while one of them ran to the end of its 4 ms tick. A real-time thread preempts them at once:
-ping-pong p99.9 fell from 2.3-3.0 ms to 1.1-1.5 ms and p99 by 60-110 us, three alternating
-runs of 30,000 orders each. The price is starvation under overload: while the two threads
-have work without pause, every other thread of the gateway (metrics, health, the front that
-admits new sessions, the venue's timer, the capture) would get only what the kernel's
-real-time throttling leaves (5% by default), so ``GUARD`` (``fixgw.realtime_guard``) steps
-them down to ``SCHED_BATCH`` while they keep a CPU busy, and back up when the load eases. It
-stays opt-in: it needs root or ``CAP_SYS_NICE``, and it changes how the gateway shares the
-machine with everything else on it.
+not preempt each other) is for latency. It preempts everything in the normal, batch and idle
+classes at once: ping-pong p99.9 fell from 2.3-3.0 ms to 1.1-1.5 ms and p99 by 60-110 us,
+three alternating runs of 30,000 orders each. The price would be starvation under overload:
+while the two threads have work without pause, every other thread of the gateway (metrics,
+health, the front that admits new sessions, the venue's timer, the capture) would get only
+what the kernel's real-time throttling leaves (5% by default), so ``GUARD``
+(``fixgw.realtime_guard``) steps each of them down to its default class while they keep a
+CPU busy, and back up when the load eases. It stays opt-in: it needs root or
+``CAP_SYS_NICE``, and it changes how the gateway shares the machine with everything else on
+it.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from __future__ import annotations
 import logging
 import os
 
-from fixgw.realtime_guard import RealtimeGuard
+from fixgw.realtime_guard import RealtimeGuard, SchedulingClass
 
 log = logging.getLogger("fixgw.batching")
 
@@ -44,8 +50,8 @@ _realtime = False
 
 
 def use_realtime(enabled: bool) -> None:
-    """Choose ``SCHED_FIFO`` (True) or ``SCHED_BATCH`` (False) for order-path threads that
-    start from now on."""
+    """Choose ``SCHED_FIFO`` (True) or the default classes (False) for order-path threads
+    that start from now on."""
     global _realtime  # noqa: PLW0603 (one scheduling choice for the whole process)
     _realtime = enabled
 
@@ -81,25 +87,36 @@ def _enter_batch() -> None:
     os.sched_setscheduler(0, policy, os.sched_param(0))
 
 
-GUARD = RealtimeGuard(step_down=_enter_batch, step_up=_enter_realtime)
+def _enter_normal() -> None:
+    """Move the calling thread to the normal class (``SCHED_OTHER``); OSError if refused."""
+    os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+
+
+BATCH = SchedulingClass("SCHED_BATCH", _enter_batch)
+NORMAL = SchedulingClass("SCHED_OTHER", _enter_normal)
+
+GUARD = RealtimeGuard(step_up=_enter_realtime)
 """Watches the threads ``order_path_scheduling`` put in ``SCHED_FIFO``; each of them calls
 ``GUARD.check()`` between work items."""
 
 
-def order_path_scheduling(name: str) -> bool:
-    """Move the calling thread (``name`` in logs) to the chosen class; False where it is not
-    available (a refused ``SCHED_FIFO`` falls back to ``SCHED_BATCH`` with a warning)."""
+def order_path_scheduling(name: str, *, batch: bool) -> bool:
+    """Put the calling thread (``name`` in logs) in ``SCHED_FIFO`` when real-time was chosen,
+    else in its default class: ``SCHED_BATCH`` with ``batch`` (the engine thread), the
+    normal class without (the QuickFIX thread). A refused ``SCHED_FIFO`` falls back to the
+    default class with a warning. False where the thread could not be put in either."""
+    default = BATCH if batch else NORMAL
     if _realtime:
         try:
             _enter_realtime()
         except OSError as error:
-            log.warning("SCHED_FIFO refused (%s); the %s runs in SCHED_BATCH", error, name)
+            log.warning("SCHED_FIFO refused (%s); the %s runs in %s", error, name, default.name)
         else:
-            GUARD.enrol(name)
+            GUARD.enrol(name, default)
             return True
     try:
-        _enter_batch()
+        default.enter()
     except OSError as error:
-        log.debug("SCHED_BATCH refused: %s", error)
+        log.debug("%s refused: %s", default.name, error)
         return False
     return True

@@ -24,9 +24,10 @@ wrapped call), so no cycle forms. A cycle would need a Python lock held across
 queue and read the registry under its own short lock, which is never held across a
 QuickFIX call. ``tests/gateway/test_quickfix_threading.py`` checks the GIL release.
 
-Under load the engine thread and the QuickFIX thread share the CPUs with the load, so both
-run in Linux's ``SCHED_BATCH`` class (``fixgw.batching``): neither preempts the other when
-it wakes it, and each works through everything waiting for it before the other runs. While
+Under load the engine thread runs in Linux's ``SCHED_BATCH`` class (``fixgw.batching``): an
+order queued does not preempt the QuickFIX thread, which reads everything waiting before the
+engine works through the whole queue. The QuickFIX thread stays in the normal class, so an
+order arriving preempts whatever else runs on its CPU instead of waiting for a tick. While
 work is queued, the engine corks the connections it answers on (``fixgw.coalesce``), so
 a burst of reports leaves in full TCP segments instead of one ``send`` per report.
 """
@@ -175,7 +176,7 @@ class Engine:
     # -- the engine thread ----------------------------------------------------------------
 
     def _run(self) -> None:
-        order_path_scheduling("engine thread")
+        order_path_scheduling("engine thread", batch=True)
         pending = self._queue
         coalescer = self.coalescer
         check_realtime_share = GUARD.check

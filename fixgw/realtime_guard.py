@@ -1,17 +1,19 @@
-"""Steps the order path's real-time threads down to ``SCHED_BATCH`` while they keep a CPU busy.
+"""Steps the order path's real-time threads down to their default classes while they keep a
+CPU busy.
 
 With ``fixgw serve --realtime`` the QuickFIX thread and the engine thread run in
 ``SCHED_FIFO`` (``fixgw.batching``). While they have work without pause, every other thread
 of the gateway (health, metrics, the front that admits new sessions, the venue's timer, the
 capture) gets only the CPU the kernel's real-time throttling leaves: 5% by default. Measured
 on 2 vCPUs under one pipelined session as fast as possible: ``/health`` took up to 1.9 s to
-answer (a mean of 150 ms), against 9 ms at most with the threads in ``SCHED_BATCH``.
+answer (a mean of 150 ms), against 9 ms at most with the threads in their default classes.
 
 So each real-time thread measures, between work items, its demand over the last window
 (100 ms): the time it ran plus the time it was ready to run but waited for a CPU
 (``/proc/thread-self/schedstat``), and publishes it here. When the order-path threads
-together demanded ``DEMOTE_AT`` of a CPU or more, each one moves itself to ``SCHED_BATCH`` at
-its next check; once they demand less than ``PROMOTE_BELOW``, each moves itself back to
+together demanded ``DEMOTE_AT`` of a CPU or more, each one moves itself to the class it runs in
+without ``--realtime`` (``SCHED_BATCH`` for the engine, the normal class for the QuickFIX
+thread) at its next check; once they demand less than ``PROMOTE_BELOW``, each moves itself back to
 ``SCHED_FIFO``. The wait counts because CPU time alone misleads once they are down: under
 the same overload, sharing the CPU fairly with the metrics fold and the capture, they ran
 only 40-50% of the time, and a guard that looked at CPU time alone stepped down 22 times in
@@ -34,7 +36,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Final
+from typing import Final, NamedTuple
 
 SCHEDSTAT: Final = "/proc/thread-self/schedstat"
 
@@ -65,6 +67,14 @@ def default_demand_clock() -> Callable[[], int]:
     return schedstat_demand_ns
 
 
+class SchedulingClass(NamedTuple):
+    """A class a thread can step down to: its name for logs, and the call that moves the
+    calling thread into it (OSError if refused)."""
+
+    name: str
+    enter: Callable[[], None]
+
+
 _UNKNOWN: Final = -1
 """A window's starting demand after a failed read: the next read only starts a window."""
 
@@ -72,10 +82,13 @@ _UNKNOWN: Final = -1
 class _Window:
     """One enrolled thread's measuring window and current class."""
 
-    __slots__ = ("demand_start_ns", "name", "realtime", "start_ns")
+    __slots__ = ("default", "demand_start_ns", "name", "realtime", "start_ns")
 
-    def __init__(self, name: str, start_ns: int, demand_start_ns: int) -> None:
+    def __init__(
+        self, name: str, default: SchedulingClass, start_ns: int, demand_start_ns: int
+    ) -> None:
         self.name = name
+        self.default = default
         self.start_ns = start_ns
         self.demand_start_ns = demand_start_ns
         self.realtime = True
@@ -87,7 +100,6 @@ class RealtimeGuard:
     def __init__(
         self,
         *,
-        step_down: Callable[[], None],
         step_up: Callable[[], None],
         window_ns: int = WINDOW_NS,
         demote_at: float = DEMOTE_AT,
@@ -95,13 +107,12 @@ class RealtimeGuard:
         monotonic_ns: Callable[[], int] = time.monotonic_ns,
         thread_demand_ns: Callable[[], int] | None = None,
     ) -> None:
-        """``step_down`` and ``step_up`` move the calling thread to ``SCHED_BATCH`` and to
-        ``SCHED_FIFO``; either may raise ``OSError``. ``thread_demand_ns`` is the calling
-        thread's running total of time run and waited to run (``default_demand_clock()``
-        when not given)."""
+        """``step_up`` moves the calling thread to ``SCHED_FIFO`` (OSError if refused); each
+        thread names the class it steps down to when it enrols. ``thread_demand_ns`` is the
+        calling thread's running total of time run and waited to run
+        (``default_demand_clock()`` when not given)."""
         if not 0 < promote_below <= demote_at:
             raise ValueError("need 0 < promote_below <= demote_at")
-        self._step_down = step_down
         self._step_up = step_up
         self._window_ns = window_ns
         self._demote_at = demote_at
@@ -112,14 +123,14 @@ class RealtimeGuard:
         self._lock = threading.Lock()
         self._shares: dict[int, tuple[float, int]] = {}
         self.step_downs = 0
-        """Times an enrolled thread stepped down to ``SCHED_BATCH``."""
+        """Times an enrolled thread stepped down to its default class."""
 
-    def enrol(self, name: str) -> None:
+    def enrol(self, name: str, default: SchedulingClass) -> None:
         """The calling thread (``name`` in logs) has just entered ``SCHED_FIFO``: watch it
-        from now on."""
+        from now on, and step it down to ``default`` while the order path is busy."""
         if getattr(self._local, "window", None) is not None:
             return
-        self._local.window = _Window(name, self._monotonic_ns(), self._thread_demand_ns())
+        self._local.window = _Window(name, default, self._monotonic_ns(), self._thread_demand_ns())
 
     def check(self) -> None:
         """Called by an order-path thread between work items: at the end of each window,
@@ -164,7 +175,7 @@ class RealtimeGuard:
 
     def _change(self, window: _Window, *, realtime: bool, total: float) -> None:
         try:
-            (self._step_up if realtime else self._step_down)()
+            (self._step_up if realtime else window.default.enter)()
         except OSError as error:
             log.warning("%s could not change its scheduling class: %s", window.name, error)
             return
@@ -181,9 +192,10 @@ class RealtimeGuard:
             )
         else:
             log.info(
-                "%s stepped down to SCHED_BATCH: the order path demanded %.0f%% of a CPU over "
+                "%s stepped down to %s: the order path demanded %.0f%% of a CPU over "
                 "%d ms, so other threads get their share until it is below %.0f%%",
                 window.name,
+                window.default.name,
                 100 * total,
                 self._window_ns // 1_000_000,
                 100 * self._promote_below,

@@ -58,8 +58,9 @@ from venue.instruments import load_instruments
     "--realtime",
     is_flag=True,
     help="Run the QuickFIX and engine threads at real-time priority (SCHED_FIFO 1) for lower "
-    "tail latency; while they keep a CPU busy they step down to SCHED_BATCH so the other "
-    "threads are not starved (see fixgw/realtime_guard.py). Needs root or CAP_SYS_NICE.",
+    "tail latency; while they keep a CPU busy they step down to their default classes, so "
+    "the other threads are not starved (see fixgw/realtime_guard.py). Needs root or "
+    "CAP_SYS_NICE.",
 )
 @metrics_options
 @logging_options

@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 from fixgw import realtime_guard
-from fixgw.realtime_guard import RealtimeGuard, default_demand_clock, schedstat_demand_ns
+from fixgw.realtime_guard import (
+    RealtimeGuard,
+    SchedulingClass,
+    default_demand_clock,
+    schedstat_demand_ns,
+)
 
 MS = 1_000_000
 WINDOW = 100 * MS
@@ -46,8 +51,13 @@ class Recorder:
         self.moves: list[tuple[str, str]] = []
         self.refuse = False
 
-    def step_down(self) -> None:
-        self._move("batch")
+    @property
+    def batch(self) -> SchedulingClass:
+        return SchedulingClass("SCHED_BATCH", lambda: self._move("batch"))
+
+    @property
+    def normal(self) -> SchedulingClass:
+        return SchedulingClass("SCHED_OTHER", lambda: self._move("normal"))
 
     def step_up(self) -> None:
         self._move("fifo")
@@ -71,7 +81,6 @@ def recorder() -> Recorder:
 @pytest.fixture
 def guard(clocks: Clocks, recorder: Recorder) -> RealtimeGuard:
     return RealtimeGuard(
-        step_down=recorder.step_down,
         step_up=recorder.step_up,
         window_ns=WINDOW,
         demote_at=0.9,
@@ -99,7 +108,7 @@ def test_a_thread_that_never_enrolled_is_left_alone(
 def test_a_busy_thread_steps_down_and_comes_back_when_the_load_eases(
     guard: RealtimeGuard, clocks: Clocks, recorder: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    guard.enrol("engine thread")
+    guard.enrol("engine thread", recorder.batch)
     with caplog.at_level(logging.INFO, logger="fixgw.realtime"):
         window(guard, clocks, 0.5)
         assert recorder.moves == []
@@ -120,7 +129,7 @@ def test_a_busy_thread_steps_down_and_comes_back_when_the_load_eases(
 def test_nothing_is_decided_before_a_window_has_passed(
     guard: RealtimeGuard, clocks: Clocks, recorder: Recorder
 ) -> None:
-    guard.enrol("engine thread")
+    guard.enrol("engine thread", recorder.batch)
     for _ in range(9):
         clocks.run(10 * MS, 10 * MS)
         guard.check()
@@ -163,8 +172,8 @@ def test_two_threads_that_together_fill_a_cpu_both_step_down(
     guard: RealtimeGuard, clocks: Clocks, recorder: Recorder, reader: Worker
 ) -> None:
     """Each uses half a CPU: neither is busy alone, together they starve everything else."""
-    guard.enrol("engine thread")
-    reader.run(lambda: guard.enrol("QuickFIX thread"))
+    guard.enrol("engine thread", recorder.batch)
+    reader.run(lambda: guard.enrol("QuickFIX thread", recorder.normal))
     clocks.now += WINDOW
     reader.run(lambda: (clocks.run(WINDOW // 2, 0), guard.check()))
     assert recorder.moves == []
@@ -173,7 +182,7 @@ def test_two_threads_that_together_fill_a_cpu_both_step_down(
     assert recorder.moves == [("MainThread", "batch")]
     clocks.now += WINDOW
     reader.run(lambda: (clocks.run(WINDOW // 2, 0), guard.check()))
-    assert recorder.moves == [("MainThread", "batch"), ("quickfix", "batch")]
+    assert recorder.moves == [("MainThread", "batch"), ("quickfix", "normal")]
     assert guard.step_downs == 2
 
 
@@ -181,8 +190,8 @@ def test_a_thread_gone_quiet_for_two_windows_no_longer_counts(
     guard: RealtimeGuard, clocks: Clocks, recorder: Recorder, reader: Worker
 ) -> None:
     """An idle or finished thread's last busy window must not keep the others stepped down."""
-    guard.enrol("engine thread")
-    reader.run(lambda: guard.enrol("QuickFIX thread"))
+    guard.enrol("engine thread", recorder.batch)
+    reader.run(lambda: guard.enrol("QuickFIX thread", recorder.normal))
     clocks.now += WINDOW
     reader.run(lambda: (clocks.run(WINDOW * 6 // 10, 0), guard.check()))
     clocks.now += 2 * WINDOW + 1
@@ -194,7 +203,7 @@ def test_a_thread_gone_quiet_for_two_windows_no_longer_counts(
 def test_a_refused_change_is_logged_and_tried_again_at_the_next_window(
     guard: RealtimeGuard, clocks: Clocks, recorder: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    guard.enrol("engine thread")
+    guard.enrol("engine thread", recorder.batch)
     recorder.refuse = True
     with caplog.at_level(logging.WARNING, logger="fixgw.realtime"):
         window(guard, clocks, 1.0)
@@ -219,14 +228,13 @@ def test_an_unreadable_demand_skips_the_window_and_never_raises(
         return clocks.thread_demand_ns()
 
     guard = RealtimeGuard(
-        step_down=recorder.step_down,
         step_up=recorder.step_up,
         window_ns=WINDOW,
         monotonic_ns=clocks.monotonic_ns,
         thread_demand_ns=demand,
     )
     readable[0] = True
-    guard.enrol("engine thread")
+    guard.enrol("engine thread", recorder.batch)
     readable[0] = False
     window(guard, clocks, 1.0)
     assert recorder.moves == []
@@ -240,7 +248,6 @@ def test_an_unreadable_demand_skips_the_window_and_never_raises(
 def test_thresholds_must_leave_a_gap_in_the_right_order(recorder: Recorder) -> None:
     with pytest.raises(ValueError, match="promote_below <= demote_at"):
         RealtimeGuard(
-            step_down=recorder.step_down,
             step_up=recorder.step_up,
             demote_at=0.5,
             promote_below=0.8,

@@ -26,7 +26,21 @@ def realtime_chosen() -> Iterator[None]:
 
 
 def schedule_engine_thread() -> bool:
-    return batching.order_path_scheduling("engine thread")
+    return batching.order_path_scheduling("engine thread", batch=True)
+
+
+def schedule_quickfix_thread() -> bool:
+    return batching.order_path_scheduling("QuickFIX thread", batch=False)
+
+
+def batch_then(work: Callable[[], Any]) -> Callable[[], Any]:
+    """``work`` on a thread that starts in the batch class, as if a process was started so."""
+
+    def run() -> Any:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        return work()
+
+    return run
 
 
 def in_new_thread(work: Callable[[], Any]) -> tuple[Any, int]:
@@ -43,8 +57,13 @@ def in_new_thread(work: Callable[[], Any]) -> tuple[Any, int]:
     return seen[0], seen[1]
 
 
-def test_without_realtime_the_thread_runs_in_the_batch_class() -> None:
+def test_without_realtime_the_engine_thread_runs_in_the_batch_class() -> None:
     assert in_new_thread(schedule_engine_thread) == (True, os.SCHED_BATCH)
+
+
+def test_without_realtime_the_quickfix_thread_runs_in_the_normal_class() -> None:
+    """A batch thread woken by an order waits for the end of whatever else runs on its CPU."""
+    assert in_new_thread(batch_then(schedule_quickfix_thread)) == (True, os.SCHED_OTHER)
 
 
 @pytest.mark.skipif(not batching.realtime_available(), reason="SCHED_FIFO is not allowed here")
@@ -69,8 +88,10 @@ def test_a_refused_realtime_class_falls_back_to_batch_with_a_warning(
     monkeypatch.setattr(batching.os, "sched_setscheduler", refuse_fifo)
     with caplog.at_level(logging.WARNING, logger="fixgw.batching"):
         assert in_new_thread(schedule_engine_thread) == (True, os.SCHED_BATCH)
+        assert in_new_thread(batch_then(schedule_quickfix_thread)) == (True, os.SCHED_OTHER)
     assert "SCHED_FIFO refused" in caplog.text
     assert "the engine thread runs in SCHED_BATCH" in caplog.text
+    assert "the QuickFIX thread runs in SCHED_OTHER" in caplog.text
     assert not batching.realtime_available()
 
 
