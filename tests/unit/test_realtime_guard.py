@@ -168,20 +168,31 @@ def reader() -> Iterator[Worker]:
     worker.stop()
 
 
+def enrol_engine_and_reader(guard: RealtimeGuard, recorder: Recorder, reader: Worker) -> None:
+    """This thread enrols as the engine (steps down to batch), ``reader`` as the QuickFIX
+    thread (steps down to normal)."""
+    guard.enrol("engine thread", recorder.batch)
+    reader.run(lambda: guard.enrol("QuickFIX thread", recorder.normal))
+
+
+def reader_window(reader: Worker, guard: RealtimeGuard, clocks: Clocks, busy_ns: int) -> None:
+    """``reader`` used ``busy_ns`` in the window now ending, and checks."""
+    reader.run(lambda: (clocks.run(busy_ns, 0), guard.check()))
+
+
 def test_two_threads_that_together_fill_a_cpu_both_step_down(
     guard: RealtimeGuard, clocks: Clocks, recorder: Recorder, reader: Worker
 ) -> None:
     """Each uses half a CPU: neither is busy alone, together they starve everything else."""
-    guard.enrol("engine thread", recorder.batch)
-    reader.run(lambda: guard.enrol("QuickFIX thread", recorder.normal))
+    enrol_engine_and_reader(guard, recorder, reader)
     clocks.now += WINDOW
-    reader.run(lambda: (clocks.run(WINDOW // 2, 0), guard.check()))
+    reader_window(reader, guard, clocks, WINDOW // 2)
     assert recorder.moves == []
     clocks.run(WINDOW // 2, 0)
     guard.check()
     assert recorder.moves == [("MainThread", "batch")]
     clocks.now += WINDOW
-    reader.run(lambda: (clocks.run(WINDOW // 2, 0), guard.check()))
+    reader_window(reader, guard, clocks, WINDOW // 2)
     assert recorder.moves == [("MainThread", "batch"), ("quickfix", "normal")]
     assert guard.step_downs == 2
 
@@ -190,10 +201,9 @@ def test_a_thread_gone_quiet_for_two_windows_no_longer_counts(
     guard: RealtimeGuard, clocks: Clocks, recorder: Recorder, reader: Worker
 ) -> None:
     """An idle or finished thread's last busy window must not keep the others stepped down."""
-    guard.enrol("engine thread", recorder.batch)
-    reader.run(lambda: guard.enrol("QuickFIX thread", recorder.normal))
+    enrol_engine_and_reader(guard, recorder, reader)
     clocks.now += WINDOW
-    reader.run(lambda: (clocks.run(WINDOW * 6 // 10, 0), guard.check()))
+    reader_window(reader, guard, clocks, WINDOW * 6 // 10)
     clocks.now += 2 * WINDOW + 1
     clocks.run(WINDOW * 3 // 2, 0)
     guard.check()
