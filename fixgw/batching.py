@@ -59,6 +59,8 @@ def use_realtime(enabled: bool) -> None:
 def realtime_available() -> bool:
     """Whether this process may move a thread to ``SCHED_FIFO`` (root, ``CAP_SYS_NICE`` or
     an ``RLIMIT_RTPRIO`` of at least 1)."""
+    if not hasattr(os, "sched_getscheduler"):
+        return False
     try:
         current = os.sched_getscheduler(0)
         param = os.sched_getparam(0)
@@ -69,27 +71,27 @@ def realtime_available() -> bool:
     return True
 
 
+def _set_class(policy_name: str, priority: int = 0) -> None:
+    """Move the calling thread to the class ``os.<policy_name>``; OSError if refused or where
+    the platform has no such class or cannot set one."""
+    policy = getattr(os, policy_name, None)
+    set_scheduler = getattr(os, "sched_setscheduler", None)
+    if policy is None or set_scheduler is None:
+        raise OSError(f"{policy_name} is not available on this platform")
+    set_scheduler(0, policy, os.sched_param(priority))
+
+
 def _enter_realtime() -> None:
-    """Move the calling thread to ``SCHED_FIFO`` at ``REALTIME_PRIORITY``; OSError if refused
-    or where the platform has no such class."""
-    policy = getattr(os, "SCHED_FIFO", None)
-    if policy is None:
-        raise OSError("SCHED_FIFO is not available on this platform")
-    os.sched_setscheduler(0, policy, os.sched_param(REALTIME_PRIORITY))
+    """Move the calling thread to ``SCHED_FIFO`` at ``REALTIME_PRIORITY``."""
+    _set_class("SCHED_FIFO", REALTIME_PRIORITY)
 
 
 def _enter_batch() -> None:
-    """Move the calling thread to ``SCHED_BATCH``; OSError if refused or where the platform
-    has no such class."""
-    policy = getattr(os, "SCHED_BATCH", None)
-    if policy is None:
-        raise OSError("SCHED_BATCH is not available on this platform")
-    os.sched_setscheduler(0, policy, os.sched_param(0))
+    _set_class("SCHED_BATCH")
 
 
 def _enter_normal() -> None:
-    """Move the calling thread to the normal class (``SCHED_OTHER``); OSError if refused."""
-    os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    _set_class("SCHED_OTHER")
 
 
 BATCH = SchedulingClass("SCHED_BATCH", _enter_batch)

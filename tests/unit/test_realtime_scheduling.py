@@ -112,3 +112,13 @@ def test_serve_realtime_where_it_is_not_allowed_says_how_to_allow_it(
     assert "--realtime" in result.output
     assert "CAP_SYS_NICE" in result.output
     assert "ulimit -r" in result.output
+
+
+def test_where_classes_cannot_be_set_the_threads_keep_theirs_without_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delattr(batching.os, "sched_setscheduler")
+    monkeypatch.delattr(batching.os, "sched_getscheduler")
+    assert batching.order_path_scheduling("QuickFIX thread", batch=False) is False
+    assert batching.order_path_scheduling("engine thread", batch=True) is False
+    assert batching.realtime_available() is False
