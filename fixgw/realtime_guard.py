@@ -180,9 +180,6 @@ class RealtimeGuard:
             log.warning("%s could not change its scheduling class: %s", window.name, error)
             return
         window.realtime = realtime
-        if not realtime:
-            with self._lock:
-                self.step_downs += 1
         if realtime:
             log.info(
                 "%s back in SCHED_FIFO: the order path demanded %.0f%% of a CPU over %d ms",
@@ -191,6 +188,8 @@ class RealtimeGuard:
                 self._window_ns // 1_000_000,
             )
         else:
+            with self._lock:
+                self.step_downs += 1
             log.info(
                 "%s stepped down to %s: the order path demanded %.0f%% of a CPU over "
                 "%d ms, so other threads get their share until it is below %.0f%%",

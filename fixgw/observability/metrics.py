@@ -56,7 +56,7 @@ Notes on meaning:
   response arrived; ``fixgw_alpaca_errors_total`` ``kind`` is ``http``, ``timeout``,
   ``connection``, ``rate_limited`` or ``stream``.
 - ``fixgw_realtime_step_downs_total``: with ``fixgw serve --realtime``, times an order-path
-  thread left ``SCHED_FIFO`` for ``SCHED_BATCH`` because the order path kept a CPU busy
+  thread left ``SCHED_FIFO`` for its default class because the order path kept a CPU busy
   (``fixgw.realtime_guard``); it goes back once the load eases. Counted for the whole process.
 
 The process collector adds the standard ``process_*`` series (CPU seconds, resident memory,
@@ -394,8 +394,8 @@ class GatewayMetrics:
 
         self.realtime_step_downs = Counter(
             "fixgw_realtime_step_downs",
-            "Times an order-path thread stepped down from SCHED_FIFO to SCHED_BATCH because "
-            "the order path kept a CPU busy (serve --realtime).",
+            "Times an order-path thread stepped down from SCHED_FIFO to its default class "
+            "because the order path kept a CPU busy (serve --realtime).",
             registry=reg,
         )
 
