@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,8 @@ GatewayFactory = Callable[..., "Gateway"]
 
 
 def _launcher(default_dir: Path, started: list[Gateway]) -> GatewayFactory:
+    from qfclient import reset_time_far_from_now
+
     from fixgw.gateway import Gateway
     from fixgw.settings import parse_settings
     from venue.config import LiquidityConfig, VenueConfig
@@ -71,6 +74,9 @@ def _launcher(default_dir: Path, started: list[Gateway]) -> GatewayFactory:
         **options: Any,
     ) -> Gateway:
         settings = parse_settings(sessions, "test-sessions.cfg").with_port(0)
+        reset = reset_time_far_from_now()
+        schedule = {"StartTime": reset, "EndTime": reset}
+        settings = replace(settings, default={**schedule, **settings.default})
         gateway = Gateway(
             settings,
             data_dir or default_dir,
