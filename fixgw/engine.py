@@ -136,11 +136,10 @@ class Engine:
         thread answering an order inline (``offer``)."""
         self._counting = threading.Lock()
         self._outstanding = 0
-        """Items put and not yet done (queued, or taken by the engine thread); changed under
-        ``_counting``, read by ``offer`` under ``_working`` alone."""
         self._offers = threading.local()
         """Per QuickFIX thread: ``ended``, when its last ``offer`` returned (perf counter)."""
         self._inline_gap_ns = inline_gap_ns
+        """Items put and not yet done (queued, or taken by the engine thread)."""
         self.coalescer = SendCoalescer()
         """Corks the connections reports go out on while more work is queued."""
         self._listeners: list[EventListener] = []
