@@ -1,8 +1,4 @@
-"""The QuickFIX Application: logon checks, capture, and hand-off to the engine.
-
-Each application message becomes a work item offered to the engine (``Engine.offer``), which
-does it at once on this thread when it came alone and the engine is idle, and queues it
-otherwise.
+"""The QuickFIX Application: logon checks, capture, and hand-off to the engine queue.
 
 Every callback runs on a QuickFIX thread and is guarded: the quickfix module ends the
 process (``Py_Exit``) when a callback raises anything but the few FIX exceptions it
