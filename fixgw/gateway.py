@@ -223,7 +223,7 @@ class Gateway:
             bind_sessions(self._metrics, self.settings, self.registry)
         return MonitoredApplication(
             self.registry,
-            engine.offer,
+            engine.put,
             capture,
             self._clock,
             log_dir_of=self._log_dir_of,
