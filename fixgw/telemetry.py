@@ -153,11 +153,15 @@ class MessageMetrics:
     messages passed, so deferring it changes no figure, and a read always sees every message
     that passed before it.
 
-    Measured with ``fixgw bench pipelined`` on one CPU, three runs of 60,000 orders each:
-    about 10,800 orders/s counting in line, 11,500 counting in bulk, although the fold
-    thread itself uses about 6 us of CPU per order, no less than the counting did in line.
-    The thread runs at normal priority on purpose: it keeps up with any load, so the inbox
-    holds at most about one interval of messages.
+    Each chunk is tallied by session, direction and MsgType first, so a counter (and its
+    lock) is touched once per kind of message in the chunk, not once per message; only the
+    ack latency is observed per order. That halved the fold's cost (about 8.5 to 4 us of CPU
+    per order, a NewOrderSingle and its ack, in a loop on its own) and raised ``fixgw bench
+    pipelined`` by 1-8% (three alternating pairs of 60,000 orders: medians 11,340 against
+    10,809 orders/s). Counting in line rather than in bulk had been slower still (about
+    10,800 against 11,500 orders/s in an earlier run). The thread runs at normal priority on
+    purpose: it keeps up with any load, so the inbox holds at most about one interval of
+    messages.
     """
 
     def __init__(
@@ -242,27 +246,43 @@ class MessageMetrics:
     def _fold(self, limit: int) -> int:
         inbox = self._inbox
         count = self._count
-        for folded in range(limit):
+        tally: dict[tuple[str, Direction, str], int] = {}
+        folded = 0
+        while folded < limit:
             try:
                 record = inbox.popleft()
             except IndexError:
-                return folded
+                break
+            folded += 1
             try:
-                count(*record)
+                count(tally, *record)
             except Exception:
                 log.exception("counting a message of %s failed", record[0])
-        return limit
+        for (owner, direction, msg_type), messages in tally.items():
+            session = self._session(owner)
+            if direction == "in":
+                session.message_in(msg_type, messages)
+            else:
+                session.message_out(msg_type, messages)
+        return folded
 
-    def _count(
-        self, owner: str, direction: Direction, raw: str, ts_ns: int, is_drop_copy: bool
+    def _count(  # noqa: PLR0917 (one inbox record, spread)
+        self,
+        tally: dict[tuple[str, Direction, str], int],
+        owner: str,
+        direction: Direction,
+        raw: str,
+        ts_ns: int,
+        is_drop_copy: bool,
     ) -> None:
+        """Tally one message by session, direction and MsgType; match acks; count rejects."""
         msg_type = field(raw, MSG_TYPE_KEY)
+        key = (owner, direction, msg_type)
+        tally[key] = tally.get(key, 0) + 1
         if direction == "in":
-            self._session(owner).message_in(msg_type)
             if msg_type in ORDER_MSG_TYPES:
                 self._await_ack(owner, field(raw, "\x0111="), msg_type, ts_ns)
             return
-        self._session(owner).message_out(msg_type)
         metrics = self._metrics
         if msg_type in ("8", "9"):
             self._acked(owner, field(raw, "\x0111="), ts_ns)

@@ -154,7 +154,8 @@ class MetricsError(ValueError):
 class SessionMetrics:
     """Counters of one FIX session with their label children bound once.
 
-    ``message_in``/``message_out`` cost one dict lookup and one counter increment.
+    ``message_in``/``message_out`` cost one dict lookup and one counter increment, however
+    many messages they count.
     """
 
     __slots__ = (
@@ -178,19 +179,19 @@ class SessionMetrics:
         self.resend_requests_sent = metrics.resend_requests.labels(name, "sent")
         self.sequence_gaps = metrics.sequence_gaps.labels(name)
 
-    def message_in(self, msg_type: str) -> None:
-        """Count one message received from the counterparty."""
+    def message_in(self, msg_type: str, count: int = 1) -> None:
+        """Count ``count`` messages received from the counterparty."""
         child = self._received_by_type.get(msg_type)
         if child is None:
             child = self._received_by_type[msg_type] = self._received.labels(self.name, msg_type)
-        child.inc()
+        child.inc(count)
 
-    def message_out(self, msg_type: str) -> None:
-        """Count one message sent to the counterparty."""
+    def message_out(self, msg_type: str, count: int = 1) -> None:
+        """Count ``count`` messages sent to the counterparty."""
         child = self._sent_by_type.get(msg_type)
         if child is None:
             child = self._sent_by_type[msg_type] = self._sent.labels(self.name, msg_type)
-        child.inc()
+        child.inc(count)
 
 
 class SymbolMetrics:

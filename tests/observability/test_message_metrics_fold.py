@@ -53,6 +53,34 @@ def test_fold_counts_in_chunks_and_times_acks_across_chunks() -> None:
     assert get("fixgw_order_ack_latency_seconds_sum", latency) == pytest.approx(orders * 250e-6)
 
 
+def test_one_chunk_of_mixed_messages_is_tallied_per_session_direction_and_msg_type() -> None:
+    metrics = GatewayMetrics(process_metrics=False)
+    sink = MessageMetrics(metrics)
+    other = "FIX.4.4:GW->C2"
+    for n in range(5):
+        sink(OWNER, "in", fix("35=D", f"11=A{n}"), n, False)
+        sink(OWNER, "out", fix("35=8", f"11=A{n}", "150=0"), n + 1, False)
+    for n in range(3):
+        sink(other, "in", fix("35=F", f"11=B{n}"), n, False)
+        sink(other, "out", fix("35=9", f"11=B{n}", "102=1"), n + 1, False)
+    sink(other, "in", fix("35=D", "11=B9"), 9, False)
+    assert sink.fold() == 17
+    get = metrics.registry.get_sample_value
+    tallies = {
+        ("fixgw_messages_received_total", "GW->C1", "D"): 5,
+        ("fixgw_messages_sent_total", "GW->C1", "8"): 5,
+        ("fixgw_messages_received_total", "GW->C2", "F"): 3,
+        ("fixgw_messages_received_total", "GW->C2", "D"): 1,
+        ("fixgw_messages_sent_total", "GW->C2", "9"): 3,
+    }
+    for (name, session, msg_type), expected in tallies.items():
+        assert get(name, {"session": session, "msg_type": msg_type}) == expected
+    assert get("fixgw_messages_sent_total", {"session": "GW->C1", "msg_type": "9"}) is None
+    rejects = {"kind": "cancel", "reason": "unknown_order"}
+    assert get("fixgw_rejects_total", rejects) == 3
+    assert get("fixgw_order_ack_latency_seconds_count", {"msg_type": "F"}) == 3
+
+
 def test_the_fold_thread_empties_the_inbox_without_a_read_and_stop_counts_the_rest() -> None:
     metrics = GatewayMetrics(process_metrics=False)
     sink = MessageMetrics(metrics, fold_interval_s=0.01)
