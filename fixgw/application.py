@@ -1,4 +1,8 @@
-"""The QuickFIX Application: logon checks, capture, and hand-off to the engine queue.
+"""The QuickFIX Application: logon checks, capture, and hand-off to the engine.
+
+Each application message becomes a work item offered to the engine (``Engine.offer``), which
+does it at once on this thread when it came alone and the engine is idle, and queues it
+otherwise.
 
 Every callback runs on a QuickFIX thread and is guarded: the quickfix module ends the
 process (``Py_Exit``) when a callback raises anything but the few FIX exceptions it
@@ -18,6 +22,7 @@ import quickfix as fix
 from fixgw import convert, handlers
 from fixgw.batching import GUARD, order_path_scheduling
 from fixgw.capture import CaptureSink, Direction, no_capture
+from fixgw.readahead import ReadAhead
 from fixgw.registry import SessionContext, SessionRegistry
 from fixgw.telemetry import MSG_TYPE_KEY, field
 from fixgw.threadstate import keep_thread_state
@@ -41,6 +46,10 @@ def check_logon(message: Any, session: SessionContext) -> str | None:
 
 STALE_ON_RESEND = frozenset({"W", "X", "Y", "h", "f"})
 """Market data and status messages: out of date by the time a resend could deliver them."""
+
+QUIET_SIGNS = frozenset({"0", "1"})
+"""Heartbeat and TestRequest: a client sends them only after a quiet interval, so QuickFIX
+holds nothing more of the client's when it delivers one (``ReadAhead.resync``)."""
 
 
 def is_stale_resend(raw: str) -> bool:
@@ -78,6 +87,9 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
         """Whether a Logon for this session may be accepted (it came through the front)."""
         self.logged_on: Callable[[str], None] = lambda owner: None
         """Called on the QuickFIX thread once a session is logged on (the front's hand-over)."""
+        self.readahead = ReadAhead()
+        """Counts what QuickFIX delivers per session (the engine's, once wired up), so the
+        engine can tell a message that came alone (``fixgw.readahead``)."""
         self._registry = registry
         self._put = put
         self._capture = capture
@@ -121,9 +133,13 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
     def fromAdmin(self, message: Any, session_id: Any) -> None:  # noqa: N802 (QuickFIX API)
         try:
             _settle_quickfix_thread()
-            if message.getHeader().getField(35) != "A":
-                return
+            msg_type = message.getHeader().getField(35)
             owner = session_id.toString()
+            if msg_type != "A":
+                self.readahead.passed(owner, len(message.toString()))
+                if msg_type in QUIET_SIGNS:
+                    self.readahead.resync(owner)
+                return
             if self.control(owner):
                 raise fix.RejectLogon("acceptor stopped")
             session = self._session(session_id)
@@ -177,6 +193,7 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
                 log.error("message for unregistered session %s dropped", session_id.toString())
                 return
             raw = message.toString()
+            self.readahead.passed(session.owner, len(raw))
             self._record(session.owner, session, "in", raw, now)
             self._put(handlers.dispatch(handlers.ReceivedMessage(message, raw), session, now))
         except Exception:

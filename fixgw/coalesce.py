@@ -11,8 +11,9 @@ so a lone order in flight (nothing queued) is never held.
 
 Only connections the session front handed over to QuickFIX are corked: the front tells the
 coalescer QuickFIX's descriptor for the session's socket (:meth:`SendCoalescer.attach`), and
-the engine forgets it when the session goes down. Both run on the engine thread, which is
-the only thread that uses this class.
+the engine forgets it when the session goes down. Everything here runs under the engine's
+work lock (on the engine thread, or a QuickFIX thread doing a lone order), one thread at a
+time. A lone order done inline finds nothing queued, so its reports are never corked.
 
 QuickFIX may close a descriptor before the engine hears that the session went down, and the
 number may then be reused. A cork on it fails quietly on anything that is not a TCP socket;

@@ -173,6 +173,7 @@ class Gateway:
             self._acceptors = Acceptors(application, self.settings, self.registry, self.data_dir)
             application.control = self._acceptors.handle_control
             application.admitted = self._came_through_front
+            application.readahead = engine.readahead
             self._acceptors.start_static()
             self._revive_dynamic_sessions(venue)
             engine.start()
@@ -184,7 +185,7 @@ class Gateway:
                 busy=self.registry.is_busy,
                 logon_timeout_s=10.0,
             )
-            self._front.handed_over = engine.coalescer.attach
+            self._front.handed_over = partial(_handed_over, engine)
             application.logged_on = partial(
                 self._front.hand_over, exclusive=partial(_on_engine_thread, engine)
             )
@@ -223,7 +224,7 @@ class Gateway:
             bind_sessions(self._metrics, self.settings, self.registry)
         return MonitoredApplication(
             self.registry,
-            engine.put,
+            engine.offer,
             capture,
             self._clock,
             log_dir_of=self._log_dir_of,
@@ -362,6 +363,12 @@ def _spec_for_owner(settings: GatewaySettings, owner: str) -> SessionSpec | None
         if spec.matches(begin, ours, theirs):
             return spec.instantiate(ours, theirs)
     return None
+
+
+def _handed_over(engine: Engine, owner: str, fd: int) -> None:
+    """The front gave ``owner``'s client socket to QuickFIX as descriptor ``fd``."""
+    engine.coalescer.attach(owner, fd)
+    engine.readahead.attach(owner, fd)
 
 
 def _on_engine_thread(engine: Engine, function: Callable[[], bool]) -> bool:

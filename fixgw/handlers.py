@@ -1,7 +1,7 @@
 """Inbound application messages: one handler per MsgType, the Python MessageCracker.
 
 A handler runs on a QuickFIX thread inside ``fromApp``. It reads fields by integer tag,
-converts them with ``fixgw.convert`` and returns one work item for the engine queue: a venue
+converts them with ``fixgw.convert`` and returns one work item for the engine: a venue
 command, a query, or a ready-made reject. It never touches the venue and never sends.
 
 The order-entry handlers (NewOrderSingle, OrderCancelRequest, OrderCancelReplaceRequest)

@@ -1,7 +1,8 @@
-"""What travels on the engine queue: one item per thing the engine thread must do.
+"""What the engine works on: one item per thing it must do.
 
-QuickFIX callbacks, timers and routes only ever build one of these and put it on the queue;
-the engine thread is the only one that acts on them.
+QuickFIX callbacks, timers and routes only ever build one of these and hand it to the
+engine (``fixgw.engine``), which acts on the items one at a time in the order they came: on
+its own thread, or on the QuickFIX thread that offered a lone order while it was idle.
 """
 
 from __future__ import annotations

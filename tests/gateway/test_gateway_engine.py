@@ -38,18 +38,22 @@ Firm=S
 
 
 class Recorder:
-    """Sender stand-in: keeps (owner, fields) in send order; optionally slow."""
+    """Sender stand-in: keeps (owner, fields) in send order, and which thread sent each
+    ClOrdID; optionally slow."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[int, str]]] = []
+        self.senders: dict[str, str] = {}
         self.delay_s = 0.0
         self.lock = threading.Lock()
 
     def __call__(self, session: SessionContext, message: Any) -> None:
         if self.delay_s:
             time.sleep(self.delay_s)
+        fields = fields_of(message)
         with self.lock:
-            self.sent.append((session.owner, fields_of(message)))
+            self.sent.append((session.owner, fields))
+            self.senders[fields[11]] = threading.current_thread().name
 
     def of(self, owner_suffix: str) -> list[dict[int, str]]:
         with self.lock:
@@ -61,7 +65,9 @@ def recorder() -> Recorder:
     return Recorder()
 
 
-def make_engine(recorder: Recorder, liquidity: bool = False) -> tuple[Engine, dict[str, Any]]:
+def make_engine(
+    recorder: Recorder, liquidity: bool = False, **options: Any
+) -> tuple[Engine, dict[str, Any]]:
     venue = Venue(
         load_instruments(),
         VenueConfig(liquidity=LiquidityConfig(enabled=liquidity)),
@@ -69,9 +75,8 @@ def make_engine(recorder: Recorder, liquidity: bool = False) -> tuple[Engine, di
     )
     registry = SessionRegistry()
     sessions = {s.target_comp_id: registry.add(s) for s in parse_settings(SESSIONS).sessions}
-    engine = Engine(
-        venue, {"venue": VenueRoute(venue)}, registry, tick_interval_s=0.01, sender=recorder
-    )
+    options = {"tick_interval_s": 0.01, **options}
+    engine = Engine(venue, {"venue": VenueRoute(venue)}, registry, sender=recorder, **options)
     return engine, sessions
 
 
@@ -206,3 +211,88 @@ def test_call_returns_results_and_raises_errors_from_the_engine_thread(engine: A
     with pytest.raises(ZeroDivisionError):
         core.call(lambda: 1 / 0)
     assert core.running
+
+
+def test_an_order_that_comes_alone_to_an_idle_engine_is_done_on_the_thread_offering_it(
+    recorder: Recorder,
+) -> None:
+    core, sessions = make_engine(recorder, tick_interval_s=0, alone=lambda owner: True)
+    core.start()
+    try:
+        reader = threading.Thread(
+            target=core.offer,
+            args=(submit(sessions["BUYER"], "A1", Side.BUY, 100, 2_200_000),),
+            name="reader",
+        )
+        reader.start()
+        reader.join(5)
+        assert recorder.senders == {"A1": "reader"}
+        assert core.done_inline == 1
+    finally:
+        core.stop()
+
+
+def test_orders_with_more_behind_them_go_to_the_engine_thread_in_order(
+    recorder: Recorder,
+) -> None:
+    asked: list[str] = []
+
+    def not_alone(owner: str) -> bool:
+        asked.append(owner)
+        return False
+
+    core, sessions = make_engine(recorder, tick_interval_s=0, alone=not_alone)
+    core.start()
+    try:
+        for n in range(5):
+            core.offer(submit(sessions["BUYER"], f"R{n}", Side.BUY, 100, 2_200_000))
+        core.call(lambda: None)
+        assert [m[11] for m in recorder.of("BUYER")] == [f"R{n}" for n in range(5)]
+        assert {recorder.senders[f"R{n}"] for n in range(5)} == {"fixgw-engine"}
+        assert asked and set(asked) == {sessions["BUYER"].owner}
+        assert core.done_inline == 0
+    finally:
+        core.stop()
+
+
+def test_an_offer_while_the_engine_works_never_waits_and_is_done_after_the_queue(
+    recorder: Recorder,
+) -> None:
+    core, sessions = make_engine(recorder, tick_interval_s=0, alone=lambda owner: True)
+    core.start()
+    inside, release = threading.Event(), threading.Event()
+
+    def busy() -> None:
+        inside.set()
+        release.wait(10)
+
+    blocked = threading.Thread(target=core.call, args=(busy,), daemon=True)
+    try:
+        blocked.start()
+        assert inside.wait(5)
+        core.put(submit(sessions["BUYER"], "Q1", Side.BUY, 100, 2_200_000))
+        offering = threading.Thread(
+            target=core.offer, args=(submit(sessions["BUYER"], "Q2", Side.BUY, 100, 2_200_000),)
+        )
+        offering.start()
+        offering.join(2)
+        assert not offering.is_alive(), "offer waited for the busy engine"
+        assert recorder.sent == []
+        release.set()
+        blocked.join(5)
+        core.call(lambda: None)
+        assert [m[11] for m in recorder.of("BUYER")] == ["Q1", "Q2"]
+        assert recorder.senders == {"Q1": "fixgw-engine", "Q2": "fixgw-engine"}
+        assert core.done_inline == 0
+    finally:
+        release.set()
+        core.stop()
+
+
+def test_nothing_is_done_inline_once_the_engine_stops(recorder: Recorder) -> None:
+    core, sessions = make_engine(recorder, tick_interval_s=0, alone=lambda owner: True)
+    core.start()
+    core.stop()
+    core.offer(submit(sessions["BUYER"], "LATE", Side.BUY, 100, 2_200_000))
+    assert recorder.sent == []
+    assert core.done_inline == 0

@@ -1,0 +1,166 @@
+"""ReadAhead on real TCP sockets: a message is alone when the client sent nothing after it."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from fixgw.readahead import ReadAhead, bytes_received, unread
+
+OWNER = "FIX.4.4:FIXGW->CLIENT1"
+
+
+@pytest.fixture
+def link() -> Iterator[tuple[socket.socket, socket.socket]]:
+    """(client, server) ends of one loopback TCP connection."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        server, _ = listener.accept()
+    with client, server:
+        yield client, server
+
+
+def arrive(server: socket.socket, total: int) -> None:
+    """Until the server's socket has received ``total`` bytes in all."""
+    deadline = time.monotonic() + 5
+    while bytes_received(server.fileno()) != total:
+        assert time.monotonic() < deadline, "bytes did not arrive"
+        time.sleep(0.001)
+
+
+def test_the_kernel_counts_bytes_received_and_unread(
+    link: tuple[socket.socket, socket.socket],
+) -> None:
+    client, server = link
+    assert bytes_received(server.fileno()) == 0
+    client.sendall(b"x" * 1000)
+    arrive(server, 1000)
+    assert unread(server.fileno()) == 1000
+    server.recv(300)
+    assert (bytes_received(server.fileno()), unread(server.fileno())) == (1000, 700)
+
+
+def test_a_descriptor_that_is_no_tcp_socket_tells_nothing() -> None:
+    left, right = socket.socketpair()
+    with left, right:
+        assert bytes_received(left.fileno()) is None
+        closed = left.fileno()
+    assert bytes_received(closed) is None
+    assert unread(closed) == -1
+
+
+def test_a_message_is_alone_once_everything_received_was_delivered(
+    link: tuple[socket.socket, socket.socket],
+) -> None:
+    client, server = link
+    readahead = ReadAhead()
+    readahead.attach(OWNER, server.fileno())
+    client.sendall(b"a" * 120 + b"b" * 80)  # two messages in one write
+    arrive(server, 200)
+    server.recv(4096)  # QuickFIX reads both at once, then delivers them one at a time
+    readahead.passed(OWNER, 120)
+    assert not readahead.alone(OWNER)
+    readahead.passed(OWNER, 80)
+    assert readahead.alone(OWNER)
+
+
+def test_bytes_still_on_the_socket_count_as_behind_the_message(
+    link: tuple[socket.socket, socket.socket],
+) -> None:
+    client, server = link
+    readahead = ReadAhead()
+    readahead.attach(OWNER, server.fileno())
+    client.sendall(b"m" * 150)
+    arrive(server, 150)
+    server.recv(150)
+    client.sendall(b"n" * 10)  # the start of the next message, not read yet
+    arrive(server, 160)
+    readahead.passed(OWNER, 150)
+    assert not readahead.alone(OWNER)
+
+
+def test_counting_starts_at_the_hand_over(link: tuple[socket.socket, socket.socket]) -> None:
+    """What the front read before the hand-over (the Logon) is not QuickFIX's to deliver."""
+    client, server = link
+    client.sendall(b"L" * 90)
+    arrive(server, 90)
+    server.recv(90)
+    readahead = ReadAhead()
+    readahead.attach(OWNER, server.fileno())
+    client.sendall(b"D" * 140)
+    arrive(server, 230)
+    server.recv(140)
+    readahead.passed(OWNER, 140)
+    assert readahead.alone(OWNER)
+
+
+def test_a_message_dropped_without_a_callback_holds_until_a_heartbeat_resyncs(
+    link: tuple[socket.socket, socket.socket],
+) -> None:
+    client, server = link
+    readahead = ReadAhead()
+    readahead.attach(OWNER, server.fileno())
+    client.sendall(b"g" * 100 + b"o" * 140)  # a garbled message QuickFIX drops, then an order
+    arrive(server, 240)
+    server.recv(4096)
+    readahead.passed(OWNER, 140)
+    assert not readahead.alone(OWNER)  # short by the dropped message: judged busy, safely
+    client.sendall(b"h" * 60)
+    arrive(server, 300)
+    server.recv(60)
+    readahead.passed(OWNER, 60)
+    readahead.resync(OWNER)
+    client.sendall(b"o" * 140)
+    arrive(server, 440)
+    server.recv(140)
+    readahead.passed(OWNER, 140)
+    assert readahead.alone(OWNER)
+
+
+def test_a_resync_waits_while_bytes_are_unread(link: tuple[socket.socket, socket.socket]) -> None:
+    client, server = link
+    readahead = ReadAhead()
+    readahead.attach(OWNER, server.fileno())
+    client.sendall(b"h" * 60 + b"o" * 140)
+    arrive(server, 200)
+    server.recv(60)
+    readahead.passed(OWNER, 60)
+    readahead.resync(OWNER)  # the order behind the Heartbeat is still on the socket
+    assert not readahead.alone(OWNER)
+
+
+def test_a_count_that_ran_ahead_is_corrected(link: tuple[socket.socket, socket.socket]) -> None:
+    """A message QuickFIX serialises longer than it came in."""
+    client, server = link
+    readahead = ReadAhead()
+    readahead.attach(OWNER, server.fileno())
+    client.sendall(b"x" * 100)
+    arrive(server, 100)
+    server.recv(100)
+    readahead.passed(OWNER, 103)
+    assert readahead.alone(OWNER)
+    client.sendall(b"y" * 50 + b"z" * 50)
+    arrive(server, 200)
+    server.recv(100)
+    readahead.passed(OWNER, 50)
+    assert not readahead.alone(OWNER)
+    readahead.passed(OWNER, 50)
+    assert readahead.alone(OWNER)
+
+
+def test_sessions_not_attached_or_detached_are_never_alone(
+    link: tuple[socket.socket, socket.socket],
+) -> None:
+    _, server = link
+    readahead = ReadAhead()
+    readahead.passed(OWNER, 10)
+    assert not readahead.alone(OWNER)
+    readahead.attach(OWNER, server.fileno())
+    assert readahead.alone(OWNER)
+    readahead.detach(OWNER)
+    assert not readahead.alone(OWNER)
+    readahead.resync(OWNER)
+    assert not readahead.alone(OWNER)
