@@ -31,6 +31,33 @@ def arrive(server: socket.socket, total: int) -> None:
         time.sleep(0.001)
 
 
+Followed = tuple[socket.socket, socket.socket, ReadAhead]
+
+
+@pytest.fixture
+def followed(link: tuple[socket.socket, socket.socket]) -> Followed:
+    """The link, with the server's end attached to a ReadAhead as if just handed over."""
+    client, server = link
+    readahead = ReadAhead()
+    readahead.attach(OWNER, server.fileno())
+    return client, server, readahead
+
+
+def send(client: socket.socket, server: socket.socket, data: bytes) -> None:
+    """The client sends ``data``; return once the server's socket has it, unread."""
+    total = (bytes_received(server.fileno()) or 0) + len(data)
+    client.sendall(data)
+    arrive(server, total)
+
+
+def read_in(client: socket.socket, server: socket.socket, data: bytes) -> None:
+    """The client sends ``data`` and the server (QuickFIX) reads all of it at once."""
+    send(client, server, data)
+    received = b""
+    while len(received) < len(data):
+        received += server.recv(len(data) - len(received))
+
+
 def test_the_kernel_counts_bytes_received_and_unread(
     link: tuple[socket.socket, socket.socket],
 ) -> None:
@@ -52,32 +79,19 @@ def test_a_descriptor_that_is_no_tcp_socket_tells_nothing() -> None:
     assert unread(closed) == -1
 
 
-def test_a_message_is_alone_once_everything_received_was_delivered(
-    link: tuple[socket.socket, socket.socket],
-) -> None:
-    client, server = link
-    readahead = ReadAhead()
-    readahead.attach(OWNER, server.fileno())
-    client.sendall(b"a" * 120 + b"b" * 80)  # two messages in one write
-    arrive(server, 200)
-    server.recv(4096)  # QuickFIX reads both at once, then delivers them one at a time
-    readahead.passed(OWNER, 120)
+def test_a_message_is_alone_once_everything_received_was_delivered(followed: Followed) -> None:
+    client, server, readahead = followed
+    read_in(client, server, b"a" * 120 + b"b" * 80)  # two messages read at once, then
+    readahead.passed(OWNER, 120)  # delivered one at a time
     assert not readahead.alone(OWNER)
     readahead.passed(OWNER, 80)
     assert readahead.alone(OWNER)
 
 
-def test_bytes_still_on_the_socket_count_as_behind_the_message(
-    link: tuple[socket.socket, socket.socket],
-) -> None:
-    client, server = link
-    readahead = ReadAhead()
-    readahead.attach(OWNER, server.fileno())
-    client.sendall(b"m" * 150)
-    arrive(server, 150)
-    server.recv(150)
-    client.sendall(b"n" * 10)  # the start of the next message, not read yet
-    arrive(server, 160)
+def test_bytes_still_on_the_socket_count_as_behind_the_message(followed: Followed) -> None:
+    client, server, readahead = followed
+    read_in(client, server, b"m" * 150)
+    send(client, server, b"n" * 10)  # the start of the next message, not read yet
     readahead.passed(OWNER, 150)
     assert not readahead.alone(OWNER)
 
@@ -85,66 +99,45 @@ def test_bytes_still_on_the_socket_count_as_behind_the_message(
 def test_counting_starts_at_the_hand_over(link: tuple[socket.socket, socket.socket]) -> None:
     """What the front read before the hand-over (the Logon) is not QuickFIX's to deliver."""
     client, server = link
-    client.sendall(b"L" * 90)
-    arrive(server, 90)
-    server.recv(90)
+    read_in(client, server, b"L" * 90)
     readahead = ReadAhead()
     readahead.attach(OWNER, server.fileno())
-    client.sendall(b"D" * 140)
-    arrive(server, 230)
-    server.recv(140)
+    read_in(client, server, b"D" * 140)
     readahead.passed(OWNER, 140)
     assert readahead.alone(OWNER)
 
 
 def test_a_message_dropped_without_a_callback_holds_until_a_heartbeat_resyncs(
-    link: tuple[socket.socket, socket.socket],
+    followed: Followed,
 ) -> None:
-    client, server = link
-    readahead = ReadAhead()
-    readahead.attach(OWNER, server.fileno())
-    client.sendall(b"g" * 100 + b"o" * 140)  # a garbled message QuickFIX drops, then an order
-    arrive(server, 240)
-    server.recv(4096)
+    client, server, readahead = followed
+    read_in(client, server, b"g" * 100 + b"o" * 140)  # a garbled message dropped, an order
     readahead.passed(OWNER, 140)
     assert not readahead.alone(OWNER)  # short by the dropped message: judged busy, safely
-    client.sendall(b"h" * 60)
-    arrive(server, 300)
-    server.recv(60)
+    read_in(client, server, b"h" * 60)
     readahead.passed(OWNER, 60)
     readahead.resync(OWNER)
-    client.sendall(b"o" * 140)
-    arrive(server, 440)
-    server.recv(140)
+    read_in(client, server, b"o" * 140)
     readahead.passed(OWNER, 140)
     assert readahead.alone(OWNER)
 
 
-def test_a_resync_waits_while_bytes_are_unread(link: tuple[socket.socket, socket.socket]) -> None:
-    client, server = link
-    readahead = ReadAhead()
-    readahead.attach(OWNER, server.fileno())
-    client.sendall(b"h" * 60 + b"o" * 140)
-    arrive(server, 200)
+def test_a_resync_waits_while_bytes_are_unread(followed: Followed) -> None:
+    client, server, readahead = followed
+    send(client, server, b"h" * 60 + b"o" * 140)
     server.recv(60)
     readahead.passed(OWNER, 60)
     readahead.resync(OWNER)  # the order behind the Heartbeat is still on the socket
     assert not readahead.alone(OWNER)
 
 
-def test_a_count_that_ran_ahead_is_corrected(link: tuple[socket.socket, socket.socket]) -> None:
+def test_a_count_that_ran_ahead_is_corrected(followed: Followed) -> None:
     """A message QuickFIX serialises longer than it came in."""
-    client, server = link
-    readahead = ReadAhead()
-    readahead.attach(OWNER, server.fileno())
-    client.sendall(b"x" * 100)
-    arrive(server, 100)
-    server.recv(100)
+    client, server, readahead = followed
+    read_in(client, server, b"x" * 100)
     readahead.passed(OWNER, 103)
     assert readahead.alone(OWNER)
-    client.sendall(b"y" * 50 + b"z" * 50)
-    arrive(server, 200)
-    server.recv(100)
+    read_in(client, server, b"y" * 50 + b"z" * 50)
     readahead.passed(OWNER, 50)
     assert not readahead.alone(OWNER)
     readahead.passed(OWNER, 50)
