@@ -24,18 +24,15 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import fcntl
 import socket
-import struct
-import termios
 import threading
+
+from fixgw.handover import unread
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 _TCP_INFO: int | None = getattr(socket, "TCP_INFO", None)
 _BYTES_RECEIVED_OFFSET = 128
 """Of ``tcpi_bytes_received`` (a u64) in ``struct tcp_info`` (Linux 4.1 and later)."""
-_INT = struct.Struct("i")
-_NO_BYTES = bytes(_INT.size)
 
 
 class _TcpInfo(ctypes.Structure):
@@ -74,15 +71,6 @@ def bytes_received(fd: int) -> int | None:
     if probe.size.value < ctypes.sizeof(_TcpInfo):
         return None
     value: int = probe.info.bytes_received
-    return value
-
-
-def unread(fd: int) -> int:
-    """Bytes received on socket ``fd`` that nobody has read yet (-1 if it cannot say)."""
-    try:
-        value: int = _INT.unpack(fcntl.ioctl(fd, termios.FIONREAD, _NO_BYTES))[0]
-    except OSError:
-        return -1
     return value
 
 
@@ -136,7 +124,12 @@ class ReadAhead:
         """Count from here: ``owner``'s client has been quiet (it sent a Heartbeat or a
         TestRequest), so nothing QuickFIX has read is still waiting to be delivered."""
         link = self._links.get(owner)
-        if link is None or unread(link.fd) != 0:
+        if link is None:
+            return
+        try:
+            if unread(link.fd) != 0:
+                return
+        except OSError:
             return
         received = bytes_received(link.fd)
         if received is not None:
