@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import partial
 
 from fixgw.realtime_guard import RealtimeGuard, SchedulingClass
 
@@ -86,16 +87,8 @@ def _enter_realtime() -> None:
     _set_class("SCHED_FIFO", REALTIME_PRIORITY)
 
 
-def _enter_batch() -> None:
-    _set_class("SCHED_BATCH")
-
-
-def _enter_normal() -> None:
-    _set_class("SCHED_OTHER")
-
-
-BATCH = SchedulingClass("SCHED_BATCH", _enter_batch)
-NORMAL = SchedulingClass("SCHED_OTHER", _enter_normal)
+BATCH = SchedulingClass("SCHED_BATCH", partial(_set_class, "SCHED_BATCH"))
+NORMAL = SchedulingClass("SCHED_OTHER", partial(_set_class, "SCHED_OTHER"))
 
 GUARD = RealtimeGuard(step_up=_enter_realtime)
 """Watches the threads ``order_path_scheduling`` put in ``SCHED_FIFO``; each of them calls
