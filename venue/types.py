@@ -12,8 +12,19 @@ PRICE_SCALE = 10_000
 """Fixed-point scale of every price inside the venue: four decimal places."""
 
 
+class VenueEnum(Enum):
+    """An enum hashed by identity, as it compares.
+
+    ``Enum`` hashes a member by its name in Python code, a function call on every lookup of
+    a dict or set keyed by members; the report builders alone make four such lookups per
+    report. A member is its only instance, so its identity hash is equally correct.
+    """
+
+    __hash__ = object.__hash__
+
+
 @unique
-class Side(Enum):
+class Side(VenueEnum):
     BUY = "buy"
     SELL = "sell"
     SELL_SHORT = "sell_short"
@@ -24,7 +35,7 @@ class Side(Enum):
 
 
 @unique
-class OrdType(Enum):
+class OrdType(VenueEnum):
     MARKET = "market"
     LIMIT = "limit"
     STOP = "stop"
@@ -32,7 +43,7 @@ class OrdType(Enum):
 
 
 @unique
-class TimeInForce(Enum):
+class TimeInForce(VenueEnum):
     DAY = "day"
     GTC = "gtc"
     IOC = "ioc"
@@ -43,7 +54,7 @@ class TimeInForce(Enum):
 
 
 @unique
-class OrderStatus(Enum):
+class OrderStatus(VenueEnum):
     NEW = "new"
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
@@ -76,7 +87,7 @@ _TERMINAL = frozenset(
 
 
 @unique
-class Phase(Enum):
+class Phase(VenueEnum):
     """Trading phase of one instrument."""
 
     PRE_OPEN = "pre_open"
@@ -87,7 +98,7 @@ class Phase(Enum):
 
 
 @unique
-class StpMode(Enum):
+class StpMode(VenueEnum):
     """What self-trade prevention does when two orders of the same firm would match."""
 
     OFF = "off"
@@ -97,7 +108,7 @@ class StpMode(Enum):
 
 
 @unique
-class Stage(Enum):
+class Stage(VenueEnum):
     VALIDATION = "validation"
     RISK = "risk"
     STATE = "state"
@@ -106,7 +117,7 @@ class Stage(Enum):
 
 
 @unique
-class RejectReason(Enum):
+class RejectReason(VenueEnum):
     """Every reason the venue (or a route) refuses an order, cancel or replace.
 
     Each member carries its stage and a human text; the gateway maps members to FIX
@@ -151,7 +162,7 @@ class RejectReason(Enum):
 
 
 @unique
-class CancelReason(Enum):
+class CancelReason(VenueEnum):
     """Why an order left the book without filling completely."""
 
     REQUESTED = "requested"
