@@ -5,7 +5,12 @@ port of its own, and the application accepts a Logon there only when the front f
 (QuickFIX's ``AllowedRemoteAddresses`` cannot be used: once the front hands a logged-on
 connection over, QuickFIX sees the client's own address). This module
 injects what a minimal settings file leaves out: the FIX 4.4 data dictionary, the FileStore
-and FileLog folders under the data directory, an always-open session schedule.
+and FileLog folders under the data directory, and an always-open session schedule.
+
+Always open means ``NonStopSession=Y``, added to every session whose settings name no
+schedule of their own. QuickFIX's usual idiom for it, ``StartTime`` = ``EndTime`` =
+``00:00:00``, is a daily session: at midnight UTC QuickFIX logs every client out and starts
+its sequence numbers again at 1, which a test venue's clients would not expect.
 """
 
 from __future__ import annotations
@@ -23,6 +28,14 @@ port of its own and accepts a Logon only when the front forwarded it (``admitted
 
 def _has(section: dict[str, str], key: str) -> bool:
     return any(k.lower() == key.lower() for k in section)
+
+
+SCHEDULE_KEYS = ("StartTime", "EndTime", "StartDay", "EndDay", "Weekdays", "NonStopSession")
+"""QuickFIX settings that give a session a schedule; a session with none is always open."""
+
+
+def _has_schedule(*sections: dict[str, str]) -> bool:
+    return any(_has(section, key) for section in sections for key in SCHEDULE_KEYS)
 
 
 def _get(section: dict[str, str], key: str) -> str | None:
@@ -45,8 +58,6 @@ def acceptor_settings_text(
     default = {k: v for k, v in settings.default.items() if k.lower() not in ours}
     injected = {
         "ConnectionType": "acceptor",
-        "StartTime": "00:00:00",
-        "EndTime": "00:00:00",
         "FileStorePath": str(data_dir / "fixstore"),
         "FileLogPath": str(data_dir / "log"),
     }
@@ -74,6 +85,7 @@ def acceptor_settings_text(
             f"SenderCompID={spec.sender_comp_id}",
             f"TargetCompID={spec.target_comp_id}",
             *(f"{k}={v}" for k, v in body.items()),
+            *([] if _has_schedule(default, body) else ["NonStopSession=Y"]),
             f"SocketAcceptPort={internal_port}",
         ]
     first = sessions[0]
@@ -85,6 +97,7 @@ def acceptor_settings_text(
         f"TargetCompID={control_comp_id}",
         f"FileStorePath={data_dir / 'control' / 'store'}",
         f"FileLogPath={data_dir / 'control' / 'log'}",
+        "NonStopSession=Y",
         f"SocketAcceptPort={internal_port}",
     ]
     return "\n".join(lines) + "\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,8 +59,6 @@ GatewayFactory = Callable[..., "Gateway"]
 
 
 def _launcher(default_dir: Path, started: list[Gateway]) -> GatewayFactory:
-    from qfclient import reset_time_far_from_now
-
     from fixgw.gateway import Gateway
     from fixgw.settings import parse_settings
     from venue.config import LiquidityConfig, VenueConfig
@@ -74,9 +71,6 @@ def _launcher(default_dir: Path, started: list[Gateway]) -> GatewayFactory:
         **options: Any,
     ) -> Gateway:
         settings = parse_settings(sessions, "test-sessions.cfg").with_port(0)
-        reset = reset_time_far_from_now()
-        schedule = {"StartTime": reset, "EndTime": reset}
-        settings = replace(settings, default={**schedule, **settings.default})
         gateway = Gateway(
             settings,
             data_dir or default_dir,

@@ -11,7 +11,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +19,6 @@ import quickfix as fix
 from fixgw.settings import data_dictionary_path
 
 Fields = dict[int, str]
-
-
-def reset_time_far_from_now() -> str:
-    """A daily StartTime/EndTime twelve hours away, for test sessions.
-
-    With the usual 00:00:00, QuickFIX logs a session out at midnight UTC, and a test that
-    happens to run then sees a Logout it did not cause.
-    """
-    return (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M:%S")
 
 
 def fields_of(message: Any) -> Fields:
@@ -214,7 +204,6 @@ class Initiator:
         self.sessions = {comp_id: ClientSession(comp_id) for comp_id in comp_ids}
         for comp_id, extra in (logon_fields or {}).items():
             self.sessions[comp_id].logon_fields = extra  # type: ignore[attr-defined]
-        reset = reset_time_far_from_now()
         lines = [
             "[DEFAULT]",
             "ConnectionType=initiator",
@@ -224,8 +213,7 @@ class Initiator:
             f"SocketConnectPort={port}",
             "HeartBtInt=30",
             "ReconnectInterval=1",
-            f"StartTime={reset}",
-            f"EndTime={reset}",
+            "NonStopSession=Y",
             f"FileStorePath={store_dir}",
             "UseDataDictionary=Y",
             f"DataDictionary={data_dictionary_path()}",

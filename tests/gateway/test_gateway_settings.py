@@ -155,6 +155,56 @@ def test_quickfix_text_injects_dictionary_store_and_log_and_drops_our_keys() -> 
     assert "TargetCompID=CTL" in text
 
 
+def session_sections(text: str) -> dict[str, list[str]]:
+    """The lines of each [SESSION] section of a QuickFIX settings text, by TargetCompID."""
+    sections: dict[str, list[str]] = {}
+    for block in text.split("[SESSION]")[1:]:
+        lines = [line for line in block.strip().splitlines() if line]
+        target = next(line.split("=", 1)[1] for line in lines if line.startswith("TargetCompID="))
+        sections[target] = lines
+    return sections
+
+
+TWO_SESSIONS = (
+    MINIMAL + "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=FIXGW\nTargetCompID=CLIENT2\n"
+)
+
+
+def test_sessions_without_a_schedule_are_non_stop() -> None:
+    settings = parse_settings(TWO_SESSIONS)
+    text = acceptor_settings_text(settings, settings.sessions, 1, Path("/d"), "CTL")
+    sections = session_sections(text)
+    assert set(sections) == {"CLIENT1", "CLIENT2", "CTL"}
+    for target, lines in sections.items():
+        assert "NonStopSession=Y" in lines, target
+    assert "StartTime" not in text and "EndTime" not in text
+
+
+def test_a_schedule_in_default_applies_to_every_session_but_the_control_one() -> None:
+    settings = parse_settings(
+        TWO_SESSIONS.replace("[DEFAULT]", "[DEFAULT]\nStartTime=06:00:00\nEndTime=22:00:00")
+    )
+    text = acceptor_settings_text(settings, settings.sessions, 1, Path("/d"), "CTL")
+    sections = session_sections(text)
+    assert "StartTime=06:00:00" in text.split("[SESSION]")[0]
+    assert "NonStopSession=Y" not in sections["CLIENT1"] + sections["CLIENT2"]
+    assert "NonStopSession=Y" in sections["CTL"]
+
+
+def test_a_session_with_its_own_schedule_keeps_it_and_the_others_are_non_stop() -> None:
+    settings = parse_settings(
+        TWO_SESSIONS.replace(
+            "TargetCompID=CLIENT1\n", "TargetCompID=CLIENT1\nStartTime=00:00:00\nEndTime=00:00:00\n"
+        )
+    )
+    sections = session_sections(
+        acceptor_settings_text(settings, settings.sessions, 1, Path("/d"), "CTL")
+    )
+    assert "StartTime=00:00:00" in sections["CLIENT1"]
+    assert "NonStopSession=Y" not in sections["CLIENT1"]
+    assert "NonStopSession=Y" in sections["CLIENT2"]
+
+
 def test_settings_naming_their_own_dictionary_keep_it() -> None:
     text = MINIMAL.replace("[DEFAULT]", "[DEFAULT]\nDataDictionary=/my/FIX44.xml")
     settings = parse_settings(text)
