@@ -34,6 +34,7 @@ from fixgw.logscrub import SECRET_TAGS, DelayedMasks, mask_directory, session_lo
 from fixgw.marketdata.services import MarketServices
 from fixgw.monitored import MonitoredApplication
 from fixgw.observability import GatewayMetrics
+from fixgw.qfsettings import daily_reset
 from fixgw.registry import SessionRegistry
 from fixgw.route import DEFAULT_ROUTES, Route, RouteContext, RouteFactory
 from fixgw.settings import SUPPORTED_BEGIN_STRING, GatewaySettings, SessionSpec
@@ -148,6 +149,7 @@ class Gateway:
                 f"{self.settings.source}: Route {missing[0]!r} is not available in this process"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._say_daily_resets()
         for log_dir in sorted({self.log_dir(spec) for spec in self.settings.sessions}):
             mask_directory(log_dir)
         self._delayed_masks = DelayedMasks()
@@ -194,6 +196,21 @@ class Gateway:
         except Exception:
             self.stop()
             raise
+
+    def _say_daily_resets(self) -> None:
+        """Name the sessions whose schedule looks always open but is not (StartTime = EndTime):
+        an operator who copied QuickFIX's usual idiom would not expect the daily Logout."""
+        for spec in self.settings.sessions:
+            at = daily_reset(self.settings.default, spec.quickfix)
+            if at is not None:
+                log.info(
+                    "session %s has StartTime = EndTime = %s: QuickFIX logs it out and starts its "
+                    "sequence numbers again at 1 every day at %s; without both (or with "
+                    "NonStopSession=Y) it stays open",
+                    spec.session_id,
+                    at,
+                    at,
+                )
 
     def _came_through_front(self, owner: str) -> bool:
         front = self._front

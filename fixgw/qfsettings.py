@@ -38,6 +38,19 @@ def _has_schedule(*sections: dict[str, str]) -> bool:
     return any(_has(section, key) for section in sections for key in SCHEDULE_KEYS)
 
 
+def daily_reset(default: dict[str, str], session: dict[str, str]) -> str | None:
+    """The time of day at which QuickFIX ends a session and starts its sequence numbers again
+    because its settings give ``StartTime`` = ``EndTime`` every day; None for any other
+    schedule (none, non-stop, weekly, or a window with hours outside it)."""
+    merged = {**default, **session}
+    if (_get(merged, "NonStopSession") or "N").upper() == "Y":
+        return None
+    if any(_has(merged, key) for key in ("StartDay", "EndDay", "Weekdays")):
+        return None
+    start, end = _get(merged, "StartTime"), _get(merged, "EndTime")
+    return start if start is not None and start == end else None
+
+
 def _get(section: dict[str, str], key: str) -> str | None:
     return next((v for k, v in section.items() if k.lower() == key.lower()), None)
 

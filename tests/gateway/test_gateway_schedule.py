@@ -6,9 +6,11 @@ settings text stops reaching QuickFIX the way ``fixgw.qfsettings`` intends.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import quickfix as fix
 
 GatewayFactory = Callable[..., Any]
@@ -46,3 +48,22 @@ def test_a_session_given_a_schedule_keeps_it(gateway_factory: GatewayFactory) ->
     gateway_factory(SCHEDULED_CLIENT2)
     assert not quickfix_session("CLIENT2").getIsNonStopSession()
     assert quickfix_session("CLIENT1").getIsNonStopSession()
+
+
+def test_a_daily_reset_is_named_at_start(
+    gateway_factory: GatewayFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="fixgw.gateway")
+    gateway_factory(SESSIONS + "StartTime=00:00:00\nEndTime=00:00:00\n")
+    said = [r.getMessage() for r in caplog.records if "StartTime = EndTime" in r.getMessage()]
+    assert len(said) == 1
+    assert "FIX.4.4:FIXGW->CLIENT2" in said[0] and "every day at 00:00:00" in said[0]
+    assert not quickfix_session("CLIENT2").getIsNonStopSession()
+
+
+def test_always_open_sessions_are_not_named(
+    gateway_factory: GatewayFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="fixgw.gateway")
+    gateway_factory(SESSIONS)
+    assert not [r for r in caplog.records if "StartTime = EndTime" in r.getMessage()]

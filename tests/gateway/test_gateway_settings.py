@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fixgw.qfsettings import acceptor_settings_text
+from fixgw.qfsettings import acceptor_settings_text, daily_reset
 from fixgw.routing import with_default_routing
 from fixgw.settings import (
     DEFAULT_SETTINGS_FILE,
@@ -203,6 +203,28 @@ def test_a_session_with_its_own_schedule_keeps_it_and_the_others_are_non_stop() 
     assert "StartTime=00:00:00" in sections["CLIENT1"]
     assert "NonStopSession=Y" not in sections["CLIENT1"]
     assert "NonStopSession=Y" in sections["CLIENT2"]
+
+
+@pytest.mark.parametrize(
+    ("default", "session", "expected"),
+    [
+        ({}, {}, None),
+        ({"StartTime": "00:00:00", "EndTime": "00:00:00"}, {}, "00:00:00"),
+        ({}, {"StartTime": "17:00:00", "EndTime": "17:00:00"}, "17:00:00"),
+        ({"StartTime": "00:00:00", "EndTime": "00:00:00"}, {"NonStopSession": "Y"}, None),
+        ({"StartTime": "06:00:00", "EndTime": "22:00:00"}, {}, None),
+        (
+            {"StartTime": "00:00:00", "EndTime": "00:00:00", "StartDay": "sun", "EndDay": "sun"},
+            {},
+            None,
+        ),
+        ({"StartTime": "00:00:00", "EndTime": "00:00:00"}, {"EndTime": "23:00:00"}, None),
+    ],
+)
+def test_daily_reset_is_found_only_where_start_and_end_time_meet(
+    default: dict[str, str], session: dict[str, str], expected: str | None
+) -> None:
+    assert daily_reset(default, session) == expected
 
 
 def test_settings_naming_their_own_dictionary_keep_it() -> None:
