@@ -34,7 +34,7 @@ from fixgw.logscrub import SECRET_TAGS, DelayedMasks, mask_directory, session_lo
 from fixgw.marketdata.services import MarketServices
 from fixgw.monitored import MonitoredApplication
 from fixgw.observability import GatewayMetrics
-from fixgw.qfsettings import daily_reset
+from fixgw.qfsettings import daily_reset, setting
 from fixgw.registry import SessionRegistry
 from fixgw.route import DEFAULT_ROUTES, Route, RouteContext, RouteFactory
 from fixgw.settings import SUPPORTED_BEGIN_STRING, GatewaySettings, SessionSpec
@@ -129,8 +129,8 @@ class Gateway:
 
     def log_dir(self, spec: SessionSpec) -> Path:
         """The folder QuickFIX writes this session's message log to."""
-        configured = _setting(spec.quickfix, "FileLogPath") or _setting(
-            self.settings.default, "FileLogPath"
+        configured = setting("FileLogPath", spec.quickfix) or setting(
+            "FileLogPath", self.settings.default
         )
         return Path(configured).resolve() if configured else self.data_dir / LOG_DIR
 
@@ -357,10 +357,6 @@ def _top_of_book(venue: Venue, symbol: str) -> TopOfBook:
         None if ask is None else ask.price,
         None if ask is None else ask.qty,
     )
-
-
-def _setting(section: Mapping[str, str], key: str) -> str | None:
-    return next((v for k, v in section.items() if k.lower() == key.lower()), None)
 
 
 def _sending_time_skew_s(sending_time: str, now_ns: int) -> float | None:

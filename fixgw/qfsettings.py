@@ -30,29 +30,35 @@ def _has(section: dict[str, str], key: str) -> bool:
     return any(k.lower() == key.lower() for k in section)
 
 
-SCHEDULE_KEYS = ("StartTime", "EndTime", "StartDay", "EndDay", "Weekdays", "NonStopSession")
+def _get(section: dict[str, str], key: str) -> str | None:
+    return next((v for k, v in section.items() if k.lower() == key.lower()), None)
+
+
+def setting(key: str, *sections: dict[str, str]) -> str | None:
+    """``key``'s value in the first of ``sections`` that names it (a session, then its
+    defaults), whatever the case of the key in each."""
+    return next((value for section in sections if (value := _get(section, key)) is not None), None)
+
+
+WEEKLY_KEYS = ("StartDay", "EndDay", "Weekdays")
+SCHEDULE_KEYS = ("StartTime", "EndTime", *WEEKLY_KEYS, "NonStopSession")
 """QuickFIX settings that give a session a schedule; a session with none is always open."""
 
 
-def _has_schedule(*sections: dict[str, str]) -> bool:
-    return any(_has(section, key) for section in sections for key in SCHEDULE_KEYS)
+def _names_any(keys: tuple[str, ...], *sections: dict[str, str]) -> bool:
+    return any(_has(section, key) for section in sections for key in keys)
 
 
 def daily_reset(default: dict[str, str], session: dict[str, str]) -> str | None:
     """The time of day at which QuickFIX ends a session and starts its sequence numbers again
     because its settings give ``StartTime`` = ``EndTime`` every day; None for any other
     schedule (none, non-stop, weekly, or a window with hours outside it)."""
-    merged = {**default, **session}
-    if (_get(merged, "NonStopSession") or "N").upper() == "Y":
+    if (setting("NonStopSession", session, default) or "N").upper() == "Y":
         return None
-    if any(_has(merged, key) for key in ("StartDay", "EndDay", "Weekdays")):
+    if _names_any(WEEKLY_KEYS, session, default):
         return None
-    start, end = _get(merged, "StartTime"), _get(merged, "EndTime")
-    return start if start is not None and start == end else None
-
-
-def _get(section: dict[str, str], key: str) -> str | None:
-    return next((v for k, v in section.items() if k.lower() == key.lower()), None)
+    start = setting("StartTime", session, default)
+    return start if start is not None and start == setting("EndTime", session, default) else None
 
 
 def acceptor_settings_text(
@@ -98,7 +104,7 @@ def acceptor_settings_text(
             f"SenderCompID={spec.sender_comp_id}",
             f"TargetCompID={spec.target_comp_id}",
             *(f"{k}={v}" for k, v in body.items()),
-            *([] if _has_schedule(default, body) else ["NonStopSession=Y"]),
+            *([] if _names_any(SCHEDULE_KEYS, default, body) else ["NonStopSession=Y"]),
             f"SocketAcceptPort={internal_port}",
         ]
     first = sessions[0]
