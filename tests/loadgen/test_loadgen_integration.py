@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import socket
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from fixgw.cli import main
+from tools.loadgen import runner
 from tools.loadgen.codec import (
     FixDecodeError,
     FixDecoder,
@@ -23,6 +25,7 @@ from tools.loadgen.orders import OrderMix
 from tools.loadgen.runner import (
     LoadConfig,
     LoadError,
+    collector_paused,
     run_load,
     run_load_sync,
     uvloop_available,
@@ -88,6 +91,42 @@ def test_ping_pong_measures_every_order(baseline: ServerProcess) -> None:
     assert result.clean
     assert result.latency_us["count"] == 200
     assert result.settings["mode"] == "pingpong"
+
+
+def test_no_cyclic_collection_while_orders_are_measured(
+    baseline: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, bool]] = []
+    send, drain = runner._send, runner._drain
+
+    async def watched_send(*args: object) -> None:
+        seen.append(("send", gc.isenabled()))
+        await send(*args)  # type: ignore[arg-type]
+
+    async def watched_drain(*args: object) -> None:
+        await drain(*args)  # type: ignore[arg-type]
+        seen.append(("drained", gc.isenabled()))
+
+    monkeypatch.setattr(runner, "_send", watched_send)
+    monkeypatch.setattr(runner, "_drain", watched_drain)
+    assert gc.isenabled()
+    result = run_load_sync(_config(baseline, count=100, window=5))
+    assert result.clean
+    assert seen == [("send", False), ("drained", False)]
+    assert gc.isenabled()
+
+
+def test_collector_pause_leaves_a_disabled_collector_disabled() -> None:
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("a failed run")
+    assert gc.isenabled()
 
 
 def test_sessions_at_a_fixed_rate_with_a_mixed_flow(baseline: ServerProcess) -> None:
