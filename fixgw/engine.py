@@ -100,6 +100,9 @@ TICK_INTERVAL_S = 0.1
 Sender = Callable[[SessionContext, Any], None]
 ServiceHandler = Callable[[SessionContext, Any, int], None]
 """Answers a ``ServiceRequest`` on the engine thread: (session, request, now)."""
+IdleTask = Callable[[], bool]
+"""One bounded step of deferred work, done when the engine has nothing queued; returns True
+while more is left (``Engine.add_idle_task``)."""
 BookReader = Callable[[str], TopOfBook | None]
 """The venue's top of book of a symbol, read on the engine thread when a fill is sent."""
 
@@ -144,6 +147,10 @@ class Engine:
         """Whether the message just delivered for a session came alone (tests pass their own)."""
         self._listeners: list[EventListener] = []
         self._services: dict[type, ServiceHandler] = {}
+        self._idle_tasks: list[IdleTask] = []
+        self._inline = False
+        """True while a QuickFIX thread does an order inline: the engine thread's idle steps
+        stop for it, rather than take the interpreter lock from it at every QuickFIX call."""
         self._mass_cancels: dict[tuple[str, str], str] = {}
         self._unreported_kinds: set[type] = set()
         self._tick_interval_s = tick_interval_s
@@ -176,12 +183,17 @@ class Engine:
             and self._working.acquire(blocking=False)
         ):
             try:
-                if self._outstanding == 0:
+                done = self._outstanding == 0
+                if done:
                     self.done_inline += 1  # first: the reports may reach a reader before we return
+                    self._inline = True
                     self._work(work)
-                    return
             finally:
+                self._inline = False
                 self._working.release()
+            if done:
+                self._idle_step()
+                return
         self.put(work)
 
     def emit(self, events: Sequence[RouteEvent]) -> None:
@@ -198,6 +210,15 @@ class Engine:
     def add_listener(self, listener: EventListener) -> None:
         """Register before ``start``; listeners run on the engine thread and must not block."""
         self._listeners.append(listener)
+
+    def add_idle_task(self, task: IdleTask) -> None:
+        """Register before ``start``: deferred work done by the thread that just did the
+        engine's work, once nothing more is queued, so that it never competes with an order
+        for the interpreter lock. After an order done inline each task takes one step (the
+        report has left by then); the engine thread takes steps until the tasks are done or
+        work is queued again. A task must keep each step short (a fraction of a millisecond):
+        an order arriving meanwhile waits for the step to end."""
+        self._idle_tasks.append(task)
 
     def add_service(self, request_type: type, handler: ServiceHandler) -> None:
         """Register before ``start``: ``handler`` answers ``ServiceRequest``s whose request
@@ -245,7 +266,28 @@ class Engine:
                 self._work(work)
                 with self._counting:
                     self._outstanding -= 1
+            if pending.empty():
+                self._idle_steps()
             check_realtime_share()
+
+    def _idle_steps(self) -> None:
+        """Idle tasks' steps until they are done, work is queued or an order is being done
+        inline (the engine thread)."""
+        pending = self._queue
+        for task in self._idle_tasks:
+            try:
+                while task() and pending.empty() and not self._inline:
+                    pass
+            except Exception:
+                log.exception("idle task %r failed", task)
+
+    def _idle_step(self) -> None:
+        """One step of every idle task (a QuickFIX thread, after an order done inline)."""
+        for task in self._idle_tasks:
+            try:
+                task()
+            except Exception:
+                log.exception("idle task %r failed", task)
 
     def _work(self, work: Work) -> None:
         """Do one item; the caller holds ``_working``."""

@@ -235,6 +235,7 @@ class Gateway:
         if self._metrics is not None:
             message_metrics = MessageMetrics(self._metrics, capture)
             message_metrics.start()
+            engine.add_idle_task(message_metrics.fold_step)
             self._message_metrics = message_metrics
             capture = message_metrics
             engine.add_listener(VenueMetrics(venue, self._metrics))

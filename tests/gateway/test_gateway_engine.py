@@ -296,3 +296,122 @@ def test_nothing_is_done_inline_once_the_engine_stops(recorder: Recorder) -> Non
     core.offer(submit(sessions["BUYER"], "LATE", Side.BUY, 100, 2_200_000))
     assert recorder.sent == []
     assert core.done_inline == 0
+
+
+class Steps:
+    """An idle task: ``units`` of deferred work, ``per_step`` a step; records the threads."""
+
+    def __init__(self, units: int, per_step: int = 3, pause_s: float = 0.0) -> None:
+        self.left = units
+        self.per_step = per_step
+        self.pause_s = pause_s
+        self.threads: list[str] = []
+
+    def __call__(self) -> bool:
+        self.threads.append(threading.current_thread().name)
+        if self.pause_s:
+            time.sleep(self.pause_s)
+        self.left = max(0, self.left - self.per_step)
+        return self.left > 0
+
+
+def wait_until(condition: Any, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+    return True
+
+
+def test_idle_tasks_run_on_the_engine_thread_once_nothing_is_queued(recorder: Recorder) -> None:
+    core, sessions = make_engine(recorder, tick_interval_s=0, alone=lambda owner: False)
+    steps = Steps(units=10)
+    core.add_idle_task(steps)
+    core.start()
+    try:
+        assert steps.threads == []
+        core.offer(submit(sessions["BUYER"], "I1", Side.BUY, 100, 2_200_000))
+        assert wait_until(lambda: steps.left == 0)
+        assert [m[11] for m in recorder.of("BUYER")] == ["I1"]
+        assert set(steps.threads) == {"fixgw-engine"}
+        assert len(steps.threads) == 4
+    finally:
+        core.stop()
+
+
+def test_queued_work_interrupts_the_idle_steps_and_a_failing_task_stops_nothing(
+    recorder: Recorder,
+) -> None:
+    core, sessions = make_engine(recorder, tick_interval_s=0, alone=lambda owner: False)
+    endless = Steps(units=10**9, per_step=1, pause_s=0.001)
+
+    def failing() -> bool:
+        raise RuntimeError("a broken idle task")
+
+    core.add_idle_task(failing)
+    core.add_idle_task(endless)
+    core.start()
+    try:
+        core.call(lambda: None)
+        assert wait_until(lambda: len(endless.threads) >= 5)
+        core.offer(submit(sessions["BUYER"], "J1", Side.BUY, 100, 2_200_000))
+        assert wait_until(lambda: len(recorder.of("BUYER")) == 1)
+        steps_then = len(endless.threads)
+        assert wait_until(lambda: len(endless.threads) > steps_then)
+    finally:
+        core.stop()
+    assert not core.running
+
+
+def test_an_order_done_inline_is_followed_by_one_idle_step_on_its_thread(
+    recorder: Recorder,
+) -> None:
+    core, sessions = make_engine(recorder, tick_interval_s=0, alone=lambda owner: True)
+    steps = Steps(units=100)
+    core.add_idle_task(steps)
+    core.start()
+    try:
+        reader = threading.Thread(
+            target=core.offer,
+            args=(submit(sessions["BUYER"], "K1", Side.BUY, 100, 2_200_000),),
+            name="reader",
+        )
+        reader.start()
+        reader.join(5)
+        assert recorder.senders == {"K1": "reader"}
+        assert steps.threads == ["reader"]
+    finally:
+        core.stop()
+
+
+def test_the_engine_threads_idle_steps_give_way_to_an_order_done_inline(
+    recorder: Recorder,
+) -> None:
+    core, sessions = make_engine(recorder, tick_interval_s=0, alone=lambda owner: True)
+    endless = Steps(units=10**9, per_step=1, pause_s=0.001)
+    core.add_idle_task(endless)
+    core.start()
+    try:
+        core.call(lambda: None)
+        assert wait_until(lambda: len(endless.threads) >= 5)
+        recorder.delay_s = 0.1
+        sending = threading.Event()
+        during: list[int] = []
+
+        def offer() -> None:
+            sending.set()
+            core.offer(submit(sessions["BUYER"], "L1", Side.BUY, 100, 2_200_000))
+
+        reader = threading.Thread(target=offer, name="reader")
+        reader.start()
+        assert sending.wait(5)
+        assert wait_until(lambda: core.done_inline == 1)
+        during.append(endless.threads.count("fixgw-engine"))
+        reader.join(5)
+        during.append(endless.threads.count("fixgw-engine"))
+        assert recorder.senders == {"L1": "reader"}
+        assert during[1] - during[0] <= 1, "the engine thread kept stepping beside the order"
+        assert endless.threads[-1] == "reader"
+    finally:
+        core.stop()

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from fixgw.observability import GatewayMetrics
-from fixgw.telemetry import FOLD_CHUNK, MessageMetrics
+from fixgw.telemetry import FOLD_CHUNK, IDLE_FOLD_CHUNK, MessageMetrics
 
 SOH = "\x01"
 OWNER = "FIX.4.4:GW->C1"
@@ -147,3 +147,50 @@ def test_a_failing_refresher_is_logged_and_the_registry_still_reads() -> None:
     metrics.session("GW->C1").message_in("D")
     assert received(metrics) == 1
     assert calls == ["broken", "next"]
+
+
+def test_an_idle_step_counts_one_chunk_once_a_chunk_is_waiting() -> None:
+    metrics = GatewayMetrics(process_metrics=False)
+    sink = MessageMetrics(metrics)
+    for n in range(IDLE_FOLD_CHUNK - 1):
+        sink(OWNER, "in", fix("35=D", f"11=S{n}"), n, False)
+    assert sink.fold_step() is False
+    assert sink.backlog == IDLE_FOLD_CHUNK - 1
+    assert metrics.messages_received.labels("GW->C1", "D")._value.get() == 0
+    for n in range(IDLE_FOLD_CHUNK + 2):
+        sink(OWNER, "in", fix("35=D", f"11=T{n}"), n, False)
+    assert sink.fold_step() is True
+    assert sink.backlog == IDLE_FOLD_CHUNK + 1
+    assert sink.fold_step() is False
+    assert sink.backlog == 1
+    assert metrics.messages_received.labels("GW->C1", "D")._value.get() == 2 * IDLE_FOLD_CHUNK
+    assert received(metrics) == 2 * IDLE_FOLD_CHUNK + 1
+
+
+def test_an_idle_step_gives_way_to_a_fold_under_way() -> None:
+    metrics = GatewayMetrics(process_metrics=False)
+    sink = MessageMetrics(metrics)
+    for n in range(2 * IDLE_FOLD_CHUNK):
+        sink(OWNER, "in", fix("35=D", f"11=U{n}"), n, False)
+    folding = threading.Event()
+    release = threading.Event()
+    original = sink._count
+
+    def slow_count(*record: object) -> None:
+        folding.set()
+        release.wait(5)
+        original(*record)  # type: ignore[arg-type]
+
+    sink._count = slow_count  # type: ignore[method-assign]
+    scrape = threading.Thread(target=sink.fold)
+    scrape.start()
+    try:
+        assert folding.wait(5)
+        started = time.monotonic()
+        assert sink.fold_step() is False
+        assert time.monotonic() - started < 1.0
+    finally:
+        release.set()
+        scrape.join(5)
+    assert sink.backlog == 0
+    assert received(metrics) == 2 * IDLE_FOLD_CHUNK
