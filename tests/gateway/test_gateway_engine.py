@@ -60,6 +60,23 @@ class Recorder:
             return [fields for owner, fields in self.sent if owner.endswith(owner_suffix)]
 
 
+class Steps:
+    """An idle task: ``units`` of deferred work, ``per_step`` a step; records the threads."""
+
+    def __init__(self, units: int, per_step: int = 3, pause_s: float = 0.0) -> None:
+        self.left = units
+        self.per_step = per_step
+        self.pause_s = pause_s
+        self.threads: list[str] = []
+
+    def __call__(self) -> bool:
+        self.threads.append(threading.current_thread().name)
+        if self.pause_s:
+            time.sleep(self.pause_s)
+        self.left = max(0, self.left - self.per_step)
+        return self.left > 0
+
+
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
@@ -217,6 +234,8 @@ def test_an_order_that_comes_alone_to_an_idle_engine_is_done_on_the_thread_offer
     recorder: Recorder,
 ) -> None:
     core, sessions = make_engine(recorder, tick_interval_s=0, alone=lambda owner: True)
+    steps = Steps(units=100)
+    core.add_idle_task(steps)
     core.start()
     try:
         reader = threading.Thread(
@@ -228,6 +247,7 @@ def test_an_order_that_comes_alone_to_an_idle_engine_is_done_on_the_thread_offer
         reader.join(5)
         assert recorder.senders == {"A1": "reader"}
         assert core.done_inline == 1
+        assert steps.threads == ["reader"], "one idle step follows, on the same thread"
     finally:
         core.stop()
 
@@ -298,23 +318,6 @@ def test_nothing_is_done_inline_once_the_engine_stops(recorder: Recorder) -> Non
     assert core.done_inline == 0
 
 
-class Steps:
-    """An idle task: ``units`` of deferred work, ``per_step`` a step; records the threads."""
-
-    def __init__(self, units: int, per_step: int = 3, pause_s: float = 0.0) -> None:
-        self.left = units
-        self.per_step = per_step
-        self.pause_s = pause_s
-        self.threads: list[str] = []
-
-    def __call__(self) -> bool:
-        self.threads.append(threading.current_thread().name)
-        if self.pause_s:
-            time.sleep(self.pause_s)
-        self.left = max(0, self.left - self.per_step)
-        return self.left > 0
-
-
 def wait_until(condition: Any, timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -362,27 +365,6 @@ def test_queued_work_interrupts_the_idle_steps_and_a_failing_task_stops_nothing(
     finally:
         core.stop()
     assert not core.running
-
-
-def test_an_order_done_inline_is_followed_by_one_idle_step_on_its_thread(
-    recorder: Recorder,
-) -> None:
-    core, sessions = make_engine(recorder, tick_interval_s=0, alone=lambda owner: True)
-    steps = Steps(units=100)
-    core.add_idle_task(steps)
-    core.start()
-    try:
-        reader = threading.Thread(
-            target=core.offer,
-            args=(submit(sessions["BUYER"], "K1", Side.BUY, 100, 2_200_000),),
-            name="reader",
-        )
-        reader.start()
-        reader.join(5)
-        assert recorder.senders == {"K1": "reader"}
-        assert steps.threads == ["reader"]
-    finally:
-        core.stop()
 
 
 def test_the_engine_threads_idle_steps_give_way_to_an_order_done_inline(
