@@ -20,6 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat, starmap
 from pathlib import Path
 
 import polars as pl
@@ -289,7 +290,7 @@ class ExecutionStore:
         while budget > 0 and (force or len(pending) >= self._batch_rows):
             take = min(budget, self._batch_rows * _CATCH_UP_BATCHES)
             budget -= take
-            batch = [pending.popleft() for _ in range(take)]
+            batch = list(starmap(pending.popleft, repeat((), take)))  # no bytecode per row
             self._saturated = False
             try:
                 parsed = self._parse(batch)

@@ -106,37 +106,44 @@ def parse_messages(batch: pl.DataFrame, source: str) -> pl.DataFrame:
     of SendingTime, or of the capture time when SendingTime is missing) and ``symbol``.
     """
     raw = pl.col("raw")
-    secrets = batch.select(
-        pl.any_horizontal(
-            raw.str.contains(f"{SOH}{tag}=", literal=True) for tag in SECRET_TAGS
-        ).any()
-    ).item()
-    fields = [
-        (original_sending_time() if col.tag == 52 else typed(tag_value(col.tag), col.kind)).alias(
-            col.name
-        )
-        for col in TAG_COLUMNS
-    ]
-    tob_scales = {"bid_px": PRICE_SCALE, "bid_qty": 1, "ask_px": PRICE_SCALE, "ask_qty": 1}
-    tob = [
-        _venue_units(f"tob_{name}", tob_scales[name]).alias(name) for name in TOP_OF_BOOK_COLUMNS
-    ]
+    secrets = batch.select(_HAS_SECRETS).item()
     return (
         batch.lazy()
-        .with_columns(
-            *fields,
-            *tob,
-            tag_value(SYMBOL_TAG).alias("symbol"),
-            (tag_value(COPY_MSG_INDICATOR_TAG) == "Y").fill_null(False).alias("_copy_flag"),
-            pl.from_epoch("ts_ns", time_unit="ns").cast(TIMESTAMP).alias("ts"),
-            pl.lit(source).alias("source"),
-        )
-        .with_columns(
-            pl.col("poss_dup").fill_null(False),
-            (pl.col("is_drop_copy").fill_null(False) | pl.col("_copy_flag")).alias("is_drop_copy"),
-            pl.coalesce("sending_time", "ts").dt.date().alias("date"),
-            mask_secrets(raw).alias("raw") if secrets else raw,
-        )
+        .with_columns(*_PARSED_COLUMNS, pl.lit(source).alias("source"))
+        .with_columns(*_DERIVED_COLUMNS, _MASKED_RAW if secrets else raw)
         .select(*SEGMENT_SCHEMA.names(), "date", "symbol")
         .collect()
     )
+
+
+def _parsed_columns() -> tuple[pl.Expr, ...]:
+    tob_scales = {"bid_px": PRICE_SCALE, "bid_qty": 1, "ask_px": PRICE_SCALE, "ask_qty": 1}
+    return (
+        *(
+            (
+                original_sending_time() if col.tag == 52 else typed(tag_value(col.tag), col.kind)
+            ).alias(col.name)
+            for col in TAG_COLUMNS
+        ),
+        *(
+            _venue_units(f"tob_{name}", tob_scales[name]).alias(name)
+            for name in TOP_OF_BOOK_COLUMNS
+        ),
+        tag_value(SYMBOL_TAG).alias("symbol"),
+        (tag_value(COPY_MSG_INDICATOR_TAG) == "Y").fill_null(False).alias("_copy_flag"),
+        pl.from_epoch("ts_ns", time_unit="ns").cast(TIMESTAMP).alias("ts"),
+    )
+
+
+# The expressions are built once: building them is about half a millisecond of Python per
+# batch, which the capture writer would spend holding the GIL that the FIX threads wait for.
+_HAS_SECRETS = pl.any_horizontal(
+    pl.col("raw").str.contains(f"{SOH}{tag}=", literal=True) for tag in SECRET_TAGS
+).any()
+_PARSED_COLUMNS = _parsed_columns()
+_DERIVED_COLUMNS = (
+    pl.col("poss_dup").fill_null(False),
+    (pl.col("is_drop_copy").fill_null(False) | pl.col("_copy_flag")).alias("is_drop_copy"),
+    pl.coalesce("sending_time", "ts").dt.date().alias("date"),
+)
+_MASKED_RAW = mask_secrets(pl.col("raw")).alias("raw")
