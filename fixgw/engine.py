@@ -148,9 +148,6 @@ class Engine:
         self._listeners: list[EventListener] = []
         self._services: dict[type, ServiceHandler] = {}
         self._idle_tasks: list[IdleTask] = []
-        self._inline = False
-        """True while a QuickFIX thread does an order inline: the engine thread's idle steps
-        stop for it, rather than take the interpreter lock from it at every QuickFIX call."""
         self._mass_cancels: dict[tuple[str, str], str] = {}
         self._unreported_kinds: set[type] = set()
         self._tick_interval_s = tick_interval_s
@@ -186,13 +183,11 @@ class Engine:
                 done = self._outstanding == 0
                 if done:
                     self.done_inline += 1  # first: the reports may reach a reader before we return
-                    self._inline = True
                     self._work(work)
             finally:
-                self._inline = False
                 self._working.release()
             if done:
-                self._idle_step()
+                self._idle_steps(one_each=True)
                 return
         self.put(work)
 
@@ -267,25 +262,19 @@ class Engine:
                 with self._counting:
                     self._outstanding -= 1
             if pending.empty():
-                self._idle_steps()
+                self._idle_steps(one_each=False)
             check_realtime_share()
 
-    def _idle_steps(self) -> None:
-        """Idle tasks' steps until they are done, work is queued or an order is being done
-        inline (the engine thread)."""
-        pending = self._queue
+    def _idle_steps(self, *, one_each: bool) -> None:
+        """Steps of the idle tasks: one each (a QuickFIX thread, after an order done inline),
+        or until they are done, work is queued or a QuickFIX thread holds the work lock for an
+        order (the engine thread, which would otherwise take the interpreter lock from that
+        order at every QuickFIX call)."""
+        pending, working = self._queue, self._working
         for task in self._idle_tasks:
             try:
-                while task() and pending.empty() and not self._inline:
+                while task() and not one_each and pending.empty() and not working.locked():
                     pass
-            except Exception:
-                log.exception("idle task %r failed", task)
-
-    def _idle_step(self) -> None:
-        """One step of every idle task (a QuickFIX thread, after an order done inline)."""
-        for task in self._idle_tasks:
-            try:
-                task()
             except Exception:
                 log.exception("idle task %r failed", task)
 

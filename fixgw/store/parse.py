@@ -105,12 +105,11 @@ def parse_messages(batch: pl.DataFrame, source: str) -> pl.DataFrame:
     The result has ``SEGMENT_SCHEMA`` followed by the partition keys: ``date`` (the UTC date
     of SendingTime, or of the capture time when SendingTime is missing) and ``symbol``.
     """
-    raw = pl.col("raw")
     secrets = batch.select(_HAS_SECRETS).item()
     return (
         batch.lazy()
         .with_columns(*_PARSED_COLUMNS, pl.lit(source).alias("source"))
-        .with_columns(*_DERIVED_COLUMNS, _MASKED_RAW if secrets else raw)
+        .with_columns(*_DERIVED_COLUMNS, _MASKED_RAW if secrets else pl.col("raw"))
         .select(*SEGMENT_SCHEMA.names(), "date", "symbol")
         .collect()
     )
