@@ -33,7 +33,7 @@ from fixgw.observability import (
 )
 from fixgw.route import RouteFactory
 from fixgw.settings import WILDCARD, GatewaySettings
-from fixgw.store import ExecutionStore, RebuildError
+from fixgw.store import ExecutionStore, RebuildError, Store, StoreProcess
 from venue.instruments import Instrument
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,8 @@ class ProductOptions:
     metrics_port: int | None = DEFAULT_METRICS_PORT
     """Port of the metrics endpoints (0: a free one); None: no endpoints."""
     store_flush_interval_s: float = 1.0
+    store_process: bool = True
+    """Parse and write the store in a worker process (``--store-in-process``: in this one)."""
 
 
 class GatewayProduct:
@@ -70,7 +72,7 @@ class GatewayProduct:
         self.options = options or ProductOptions()
         self.metrics = GatewayMetrics()
         self.metrics.bind_realtime_guard(lambda: GUARD.step_downs)
-        self.store: ExecutionStore | None = None
+        self.store: Store | None = None
         self.server: ObservabilityServer | None = None
         self._settings = settings
         self._data_dir = data_dir
@@ -113,10 +115,11 @@ class GatewayProduct:
         if self._pump is not None and self.server is not None:
             self.server.add_readiness_check("store", self._pump.store_writable)
 
-    def _start_store(self) -> ExecutionStore:
+    def _start_store(self) -> Store:
         settings = self._settings
         firms = {s.session_id: s.firm for s in settings.sessions if not s.template}
-        store = ExecutionStore(
+        kind = StoreProcess if self.options.store_process else ExecutionStore
+        store = kind(
             self._data_dir / STORE_DIR,
             firms=firms,
             flush_interval_s=self.options.store_flush_interval_s,
@@ -176,7 +179,7 @@ class GatewayProduct:
 class _StorePump:
     """Copies the store's running totals into the metrics counters, once a second."""
 
-    def __init__(self, store: ExecutionStore, metrics: GatewayMetrics) -> None:
+    def __init__(self, store: Store, metrics: GatewayMetrics) -> None:
         self._store = store
         self._metrics = metrics
         self._rows = 0

@@ -55,6 +55,12 @@ from venue.instruments import load_instruments
     help="Do not run the execution store (for benchmarks): nothing is captured.",
 )
 @click.option(
+    "--store-in-process",
+    is_flag=True,
+    help="Parse and write the execution store on a thread of the gateway's own process "
+    "instead of a worker process (the worker keeps that work off the order path's GIL).",
+)
+@click.option(
     "--realtime",
     is_flag=True,
     help="Run the QuickFIX and engine threads at real-time priority (SCHED_FIFO 1) for lower "
@@ -72,6 +78,7 @@ def serve(
     host: str,
     instruments_path: Path | None,
     no_capture: bool,
+    store_in_process: bool,
     realtime: bool,
     metrics_host: str,
     metrics_port: int,
@@ -99,7 +106,10 @@ def serve(
         instruments = load_instruments(instruments_path)
     routes = {**DEFAULT_ROUTES, "alpaca": alpaca_route}
     options = ProductOptions(
-        capture=not no_capture, metrics_host=metrics_host, metrics_port=metrics_port
+        capture=not no_capture,
+        store_process=not store_in_process,
+        metrics_host=metrics_host,
+        metrics_port=metrics_port,
     )
     product = GatewayProduct(
         settings, data_dir, host=host, instruments=instruments, routes=routes, options=options

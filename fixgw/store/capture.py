@@ -48,69 +48,40 @@ _CATCH_UP_BATCHES = 10
 segments, less fixed cost per row)."""
 
 
-class ExecutionStore:
-    """Captures FIX messages into Parquet segments and keeps the DuckDB view catalog current.
+class CaptureQueue:
+    """The FIX-thread side of a store: the bounded queue that ``capture`` appends to.
 
-    ``root`` is the store directory (by convention ``<data-dir>/store``). ``firms`` maps
-    QuickFIX session ids to the firm each session belongs to, for reports by firm.
-    ``idle_priority`` runs the writer and polars' workers at idle CPU priority (see
-    ``idle.py``); the gateway sets it so that capture never slows order handling.
+    Shared by ``ExecutionStore`` (which parses and writes on a thread of its own) and
+    ``StoreProcess`` (``isolated.py``, which ships the rows to a child process that does).
     """
 
     def __init__(
         self,
-        root: Path,
         *,
-        batch_rows: int = 5000,
-        flush_interval_s: float = 1.0,
-        queue_capacity: int = 1_000_000,
-        on_backpressure: Callable[[int], None] | None = None,
-        full_queue_wait_s: float = 0.002,
-        firms: Mapping[str, str] | None = None,
-        compact_interval_s: float | None = 300.0,
-        fsync: bool = True,
-        idle_priority: bool = False,
+        queue_capacity: int,
+        full_queue_wait_s: float,
+        flush_interval_s: float,
+        on_backpressure: Callable[[int], None] | None,
     ) -> None:
-        if batch_rows < 1:
-            raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
-        if flush_interval_s <= 0:
-            raise ValueError(f"flush_interval_s must be positive, got {flush_interval_s}")
         if queue_capacity < 1:
             raise ValueError(f"queue_capacity must be at least 1, got {queue_capacity}")
         if full_queue_wait_s < 0:
             raise ValueError(f"full_queue_wait_s must not be negative, got {full_queue_wait_s}")
-        self.layout = StoreLayout(Path(root))
-        self._batch_rows = batch_rows
-        self._flush_interval_s = flush_interval_s
+        if flush_interval_s <= 0:
+            raise ValueError(f"flush_interval_s must be positive, got {flush_interval_s}")
         self._capacity = queue_capacity
         self._configured_capacity = queue_capacity
-        self._on_backpressure = on_backpressure
         self._full_wait_s = full_queue_wait_s
-        self._firms = dict(firms or {})
-        self._compact_interval_s = compact_interval_s
-        self._writer = SegmentWriter(self.layout, fsync=fsync)
-        self._idle_priority = idle_priority
-
+        self._flush_interval_s = flush_interval_s
+        self._on_backpressure = on_backpressure
         self._pending: deque[Capture] = deque()
         self._saturated = False
         self._closed = False
+        self._stopping = False
         self._drop_lock = threading.Lock()
         self._dropped = 0
         self._dropped_reported = 0
         self._last_drop_report = 0.0
-        self._rows_written = 0
-        self._write_errors = 0
-        self._coerced_rows = 0
-        self._last_flush_lag_s = 0.0
-        self._unwritten: list[pl.DataFrame] = []
-        self._next_retry = 0.0
-
-        self._wake = threading.Event()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
-        self._flush_cond = threading.Condition()
-        self._flush_requested = 0
-        self._flush_done = 0
 
     # ---- the FIX-thread side -------------------------------------------------------------
 
@@ -148,8 +119,6 @@ class ExecutionStore:
         if self._closed:
             self._report_drops(reason="the store is closed")
 
-    # ---- metrics -----------------------------------------------------------------------
-
     @property
     def queue_depth(self) -> int:
         return len(self._pending)
@@ -158,6 +127,88 @@ class ExecutionStore:
     def dropped(self) -> int:
         """Messages not captured because the queue was full (or the store closed)."""
         return self._dropped
+
+    def _report_drops(self, *, reason: str) -> None:
+        now = time.monotonic()
+        if now - self._last_drop_report < self._flush_interval_s and not self._stopping:
+            return
+        total = self._dropped
+        new = total - self._dropped_reported
+        if new <= 0:
+            return
+        self._dropped_reported = total
+        self._last_drop_report = now
+        logger.warning(
+            "execution store dropped %d messages (%d in total) because %s; "
+            "rebuild_from_logs restores them from the FIX message log",
+            new,
+            total,
+            reason,
+        )
+        if self._on_backpressure is not None:
+            self._on_backpressure(new)
+
+
+class ExecutionStore(CaptureQueue):
+    """Captures FIX messages into Parquet segments and keeps the DuckDB view catalog current.
+
+    ``root`` is the store directory (by convention ``<data-dir>/store``). ``firms`` maps
+    QuickFIX session ids to the firm each session belongs to, for reports by firm.
+    ``idle_priority`` runs the writer and polars' workers at idle CPU priority (see
+    ``idle.py``); the gateway sets it so that capture never slows order handling.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        batch_rows: int = 5000,
+        flush_interval_s: float = 1.0,
+        queue_capacity: int = 1_000_000,
+        on_backpressure: Callable[[int], None] | None = None,
+        full_queue_wait_s: float = 0.002,
+        firms: Mapping[str, str] | None = None,
+        compact_interval_s: float | None = 300.0,
+        fsync: bool = True,
+        idle_priority: bool = False,
+    ) -> None:
+        if batch_rows < 1:
+            raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
+        super().__init__(
+            queue_capacity=queue_capacity,
+            full_queue_wait_s=full_queue_wait_s,
+            flush_interval_s=flush_interval_s,
+            on_backpressure=on_backpressure,
+        )
+        self.layout = StoreLayout(Path(root))
+        self._batch_rows = batch_rows
+        self._firms = dict(firms or {})
+        self._compact_interval_s = compact_interval_s
+        self._writer = SegmentWriter(self.layout, fsync=fsync)
+        self._idle_priority = idle_priority
+
+        self._rows_written = 0
+        self._write_errors = 0
+        self._coerced_rows = 0
+        self._last_flush_lag_s = 0.0
+        self._unwritten: list[pl.DataFrame] = []
+        self._next_retry = 0.0
+
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._flush_cond = threading.Condition()
+        self._flush_requested = 0
+        self._flush_done = 0
+
+    def capture_many(self, records: Sequence[Capture]) -> None:
+        """Queue capture tuples already built, without the capacity check.
+
+        For the store's worker process (``worker.py``), which stops reading rows while its
+        queue is over capacity, so that the gateway's own queue is the one that fills.
+        """
+        self._pending.extend(records)
+
+    # ---- metrics -----------------------------------------------------------------------
 
     @property
     def rows_written(self) -> int:
@@ -307,7 +358,7 @@ class ExecutionStore:
         try:
             frame = _input_frame(batch)
         except Exception:
-            fixed = [_coerce(record) for record in batch]
+            fixed = [coerce(record) for record in batch]
             coerced = sum(1 for old, new in zip(batch, fixed, strict=True) if old != new)
             self._coerced_rows += coerced
             logger.warning(
@@ -346,26 +397,6 @@ class ExecutionStore:
         for parsed in retry:
             self._write(parsed)
         return True
-
-    def _report_drops(self, *, reason: str) -> None:
-        now = time.monotonic()
-        if now - self._last_drop_report < self._flush_interval_s and not self._stopping:
-            return
-        total = self._dropped
-        new = total - self._dropped_reported
-        if new <= 0:
-            return
-        self._dropped_reported = total
-        self._last_drop_report = now
-        logger.warning(
-            "execution store dropped %d messages (%d in total) because %s; "
-            "rebuild_from_logs restores them from the FIX message log",
-            new,
-            total,
-            reason,
-        )
-        if self._on_backpressure is not None:
-            self._on_backpressure(new)
 
 
 def _input_frame(batch: Sequence[Capture]) -> pl.DataFrame:
@@ -407,14 +438,18 @@ def _convert(batch: Sequence[Capture]) -> pl.DataFrame:
     )
 
 
-def _coerce(record: object) -> Capture:
-    """Best-effort conversion of one malformed capture so that it can still be stored."""
+def coerce(record: object) -> Capture:
+    """Best-effort conversion of one malformed capture so that it can still be stored.
+
+    The result holds only plain ``str``, ``int``, ``bool`` and ``None`` (no subclasses), so
+    that ``marshal`` can serialise it too (``isolated.py``).
+    """
     fields = list(record) if isinstance(record, tuple) else [record]
     fields += [None] * (6 - len(fields))
     session_id, direction, raw, ts_ns, flag, book = fields[:6]
     if isinstance(raw, bytes | bytearray):
         raw = bytes(raw).decode("latin-1")
-    stamp = ts_ns if isinstance(ts_ns, int) and -(2**63) <= ts_ns < 2**63 else time.time_ns()
+    stamp = int(ts_ns) if isinstance(ts_ns, int) and -(2**63) <= ts_ns < 2**63 else time.time_ns()
     return (
         "" if session_id is None else str(session_id),
         "" if direction is None else str(direction),
@@ -428,5 +463,5 @@ def _coerce(record: object) -> Capture:
 def _coerce_book(book: object) -> TopOfBook | None:
     if not isinstance(book, tuple | list) or len(book) != 4:
         return None
-    values = [v if isinstance(v, int) and -(2**63) <= v < 2**63 else None for v in book]
+    values = [int(v) if isinstance(v, int) and -(2**63) <= v < 2**63 else None for v in book]
     return (values[0], values[1], values[2], values[3])

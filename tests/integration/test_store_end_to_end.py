@@ -84,7 +84,9 @@ def test_after_kill_9_a_restart_brings_back_every_report_sent(tmp_path: Path) ->
         gateway.wait_for_liquidity()
         send_orders(client, "K", 60)
         wait_reports(client, 60)
+        (worker,) = store_workers(gateway.process.pid)
         gateway.kill_hard()
+        wait_for(lambda: process_gone(worker), timeout=30, what="the store worker to exit")
         first_run = {m[17] for m in reports_received(client) if m.get(43) != "Y"}
         assert client.logged_out.wait(10)
         initiator.stop()
@@ -110,18 +112,44 @@ def test_after_kill_9_a_restart_brings_back_every_report_sent(tmp_path: Path) ->
         assert from_log[0]["n"] >= len(missing_before_restart)
 
 
-def test_sigterm_flushes_everything_captured(tmp_path: Path) -> None:
+def store_workers(pid: int) -> list[int]:
+    """The store worker processes among ``pid``'s children."""
+    children = [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+    return [
+        child
+        for child in children
+        if b"fixgw.store.worker" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in {"Z", "X"}
+
+
+@pytest.mark.parametrize("options", [(), ("--store-in-process",)], ids=["worker", "in-process"])
+def test_sigterm_flushes_everything_captured(tmp_path: Path, options: tuple[str, ...]) -> None:
     data = tmp_path / "var"
     with (
-        Served(data) as gateway,
+        Served(data, *options) as gateway,
         Initiator(gateway.port, ["CLIENT1"], tmp_path / "client") as initiator,
     ):
+        workers = store_workers(gateway.process.pid)
+        assert len(workers) == (0 if options else 1)
         client = initiator["CLIENT1"]
         gateway.wait_for_liquidity()
         send_orders(client, "T", 30)
         wait_reports(client, 30)
         got = {m[17] for m in reports_received(client)}
         assert gateway.stop(signal.SIGTERM) == 0
+        assert all(process_gone(worker) for worker in workers)
     stored = query(
         data,
         "SELECT exec_id, source FROM messages WHERE msg_type = '8' AND direction = 'out' "

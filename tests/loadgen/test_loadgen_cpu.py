@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 
 from tools.loadgen.cpu import (
     PinningError,
     available_cpus,
+    child_processes,
     cpu_ticks,
     parse_cpus,
     pinned,
@@ -37,6 +41,27 @@ def test_pinning_applies_for_the_block_and_is_then_undone() -> None:
         where = placement(os.getpid())
         assert where["affinity"] == sorted(target)
     assert os.sched_getaffinity(0) == before
+
+
+@pytest.fixture
+def child() -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+def test_a_server_is_pinned_with_its_child_processes(child: subprocess.Popen[bytes]) -> None:
+    if len(available_cpus()) < 2:
+        pytest.skip("needs two CPUs to tell a pinned child from one left alone")
+    before = os.sched_getaffinity(child.pid)
+    target = {available_cpus()[0]}
+    assert child.pid in child_processes(os.getpid())
+    with pinned(os.getpid(), target, with_children=True):
+        assert os.sched_getaffinity(child.pid) == target
+    assert os.sched_getaffinity(child.pid) == before
+    with pinned(os.getpid(), target):
+        assert os.sched_getaffinity(child.pid) == before
 
 
 def test_placement_reports_cpus_the_threads_ran_on() -> None:

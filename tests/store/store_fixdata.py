@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fixgw.store import ExecutionStore
+from fixgw.store import Store
 
 SOH = "\x01"
 Body = list[tuple[int, str]]
@@ -80,7 +80,7 @@ class FixConversation:
         )
         return raw
 
-    def feed(self, store: ExecutionStore) -> None:
+    def feed(self, store: Store) -> None:
         for c in self.captures:
             store.capture(c.session_id, c.direction, c.raw, c.ts_ns, c.is_drop_copy, c.top_of_book)
 

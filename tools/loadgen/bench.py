@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from tools.loadgen.cpu import cpu_ticks, pinned, placement
+from tools.loadgen.cpu import child_processes, cpu_ticks, pinned, placement
 from tools.loadgen.orders import OrderMix
 from tools.loadgen.report import LoadResult, format_table, ratios
 from tools.loadgen.runner import LoadConfig, run_load_sync
@@ -355,7 +355,9 @@ def _measure(
 ) -> LoadResult:
     load = dataclasses.replace(plan.load, host=host, port=port)
     server_pinning = (
-        pinned(server_pid, plan.server_cpus) if server_pid is not None else nullcontext()
+        pinned(server_pid, plan.server_cpus, with_children=True)
+        if server_pid is not None
+        else nullcontext()
     )
     with server_pinning, pinned(os.getpid(), plan.client_cpus):
         client_before = cpu_ticks(os.getpid())
@@ -364,4 +366,6 @@ def _measure(
         result.cpu["client"] = placement(os.getpid(), client_before)
         if server_pid is not None:
             result.cpu["server"] = placement(server_pid, server_before)
+            for child in child_processes(server_pid):
+                result.cpu[f"server's child process {child}"] = placement(child)
     return result

@@ -3,8 +3,9 @@
 Latency between two processes on the same machine depends on whether they share a CPU, so a
 benchmark pins the load generator and the server to chosen CPUs and reports both the allowed
 set (affinity) and the CPUs its threads last ran on (field 39 of ``/proc/<pid>/task/*/stat``).
-Pinning applies to every existing thread of a process; threads created later inherit the
-affinity of their creator.
+Pinning applies to every existing thread of a process, and for a server to those of its
+child processes too (the gateway's store worker shares the gateway's CPUs); threads created
+later inherit the affinity of their creator.
 """
 
 from __future__ import annotations
@@ -52,21 +53,45 @@ def thread_ids(pid: int) -> list[int]:
         return [pid]
 
 
-def pin_process(pid: int, cpus: set[int]) -> None:
-    """Restrict every thread of ``pid`` to ``cpus``."""
-    for tid in thread_ids(pid):
+def child_processes(pid: int) -> list[int]:
+    """Process ids of ``pid``'s descendants, children first."""
+    found: list[int] = []
+    parents = [pid]
+    while parents:
+        parent = parents.pop(0)
+        for tid in thread_ids(parent):
+            with contextlib.suppress(OSError, ValueError):
+                text = Path(f"/proc/{parent}/task/{tid}/children").read_text()
+                children = [int(child) for child in text.split()]
+                found += children
+                parents += children
+    return found
+
+
+def _threads(pid: int, *, with_children: bool) -> list[int]:
+    members = [pid, *child_processes(pid)] if with_children else [pid]
+    return [tid for member in members for tid in thread_ids(member)]
+
+
+def pin_process(pid: int, cpus: set[int], *, with_children: bool = False) -> None:
+    """Restrict every thread of ``pid`` (and of its child processes) to ``cpus``."""
+    for tid in _threads(pid, with_children=with_children):
         with contextlib.suppress(ProcessLookupError):
             os.sched_setaffinity(tid, cpus)
 
 
 @contextlib.contextmanager
-def pinned(pid: int, cpus: set[int] | None) -> Iterator[None]:
-    """Pin ``pid``'s threads to ``cpus`` for the block, then restore each thread's old set."""
+def pinned(pid: int, cpus: set[int] | None, *, with_children: bool = False) -> Iterator[None]:
+    """Pin ``pid``'s threads (with its children's, for a server) to ``cpus`` for the block,
+    then restore each thread's old set."""
     if cpus is None:
         yield
         return
-    previous = {tid: os.sched_getaffinity(tid) for tid in thread_ids(pid)}
-    pin_process(pid, cpus)
+    previous = {}
+    for tid in _threads(pid, with_children=with_children):
+        with contextlib.suppress(ProcessLookupError):
+            previous[tid] = os.sched_getaffinity(tid)
+    pin_process(pid, cpus, with_children=with_children)
     try:
         yield
     finally:
