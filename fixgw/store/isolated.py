@@ -51,6 +51,9 @@ SHIP_ROWS = 100
 """Rows serialised per GIL hold: about 12 us (``marshal``, the fastest per row at this size)."""
 START_TIMEOUT_S = 60.0
 _POLL_S = 0.01
+STDERR_FD = 2
+"""The worker's standard output goes to the gateway's standard error: the gateway's own
+standard output is for its start-up lines, which scripts read."""
 _EXIT_TIMEOUT_S = 10.0
 _WRITE_NOW = marshal.dumps(("write",))
 """Sent after each burst of rows: the worker writes what it holds (no reply)."""
@@ -202,6 +205,8 @@ class StoreProcess(CaptureQueue):
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Write everything captured so far; True when done within ``timeout`` seconds."""
+        if self._closed:
+            return not self._pending
         deadline = time.monotonic() + timeout
         if not self.ship(timeout):
             return False
@@ -253,6 +258,7 @@ class StoreProcess(CaptureQueue):
         self, log_dir: Path, *, own_comp_id: str | None = None, progress: bool = False
     ) -> int:
         """``ExecutionStore.rebuild_from_logs``, run by the worker after the rows before it."""
+        self._refuse_when_closed()
         self.flush()
         local = self._local
         if local is None:
@@ -267,6 +273,7 @@ class StoreProcess(CaptureQueue):
 
     def compact(self, min_segments: int = 2) -> CompactionResult:
         """``ExecutionStore.compact``, run by the worker."""
+        self._refuse_when_closed()
         local = self._local
         if local is None:
             try:
@@ -278,6 +285,10 @@ class StoreProcess(CaptureQueue):
                 return result
         return local.compact(min_segments)
 
+    def _refuse_when_closed(self) -> None:
+        if self._closed:
+            raise RuntimeError("this StoreProcess was closed; open the store again to change it")
+
     # ---- the worker process -----------------------------------------------------------------
 
     def _start_worker(self) -> None:
@@ -288,6 +299,7 @@ class StoreProcess(CaptureQueue):
                 [sys.executable, "-m", "fixgw.store.worker", str(worker_in), str(worker_out)],
                 pass_fds=(worker_in, worker_out),
                 stdin=subprocess.DEVNULL,
+                stdout=STDERR_FD,
                 env=_worker_environment(),
             )
         finally:
@@ -319,9 +331,10 @@ class StoreProcess(CaptureQueue):
         self._reader.start()
 
     def _stop_worker(self) -> None:
-        for connection in (self._to_worker, self._from_worker):
-            if connection is not None:
-                connection.close()
+        """Close the worker's input (it writes what it holds and exits), wait for it, and
+        close its output only once the reader has seen the end of it."""
+        if self._to_worker is not None:
+            self._to_worker.close()
         process = self._process
         if process is not None:
             try:
@@ -332,6 +345,8 @@ class StoreProcess(CaptureQueue):
                 process.wait()
         if self._reader is not None and self._reader is not threading.current_thread():
             self._reader.join(_EXIT_TIMEOUT_S)
+        if self._from_worker is not None and (self._reader is None or not self._reader.is_alive()):
+            self._from_worker.close()
         self.worker_pid = None
 
     def _send(self, data: bytes) -> None:

@@ -126,8 +126,14 @@ def test_close_writes_everything_and_stops_the_worker(tmp_path: Path) -> None:
     assert not process_alive(worker)
     store.capture(session_id("CLIENT1"), "in", order(1001), epoch_ns(T0))
     assert store.dropped == 1
+    assert store.flush(timeout=1)
     with pytest.raises(RuntimeError, match="closed"):
         store.start()
+    with pytest.raises(RuntimeError, match="closed"):
+        store.compact()
+    with pytest.raises(RuntimeError, match="closed"):
+        store.rebuild_from_logs(tmp_path)
+    assert count(store.layout) == 1000
 
 
 def test_the_workers_log_records_and_totals_reach_the_gateway(
