@@ -2,8 +2,10 @@
 
 1. End to end: ``capture()`` of realistic ExecutionReport strings (fills with top of book,
    acks, orders in) as fast as one thread can call it, until every row is in a Parquet segment
-   on disk (``flush()`` returned). Baseline in the same run: the same tuples turned into a
-   polars DataFrame and written to Parquet with no parsing at all, the floor of the design.
+   on disk (``flush()`` returned), for the in-process store and for the one with a worker
+   process (``StoreProcess``, what ``fixgw serve`` runs). Baseline in the same run: the same
+   tuples turned into a polars DataFrame and written to Parquet with no parsing at all, the
+   floor of the design.
 2. ``capture()`` on the calling thread, writer stopped so it measures the call alone, against
    a no-op function with the same signature (the price of any Python call).
 3. Rebuild: the same messages as a QuickFIX FileLog, parsed and written by
@@ -24,7 +26,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from fixgw.store import ExecutionStore
+from fixgw.store import ExecutionStore, StoreProcess
 from fixgw.store.catalog import connect_read_only
 
 pytestmark = pytest.mark.benchmark
@@ -82,7 +84,10 @@ def where() -> str:
     return f"CPUs {sorted(os.sched_getaffinity(0))} of {os.cpu_count()}, pid {os.getpid()}"
 
 
-def test_capture_throughput_end_to_end(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", [ExecutionStore, StoreProcess], ids=["in-process", "worker"])
+def test_capture_throughput_end_to_end(
+    tmp_path: Path, kind: type[ExecutionStore] | type[StoreProcess]
+) -> None:
     traffic = realistic_traffic(ROWS)
     baseline_dir = tmp_path / "baseline"
     baseline_dir.mkdir()
@@ -95,7 +100,7 @@ def test_capture_throughput_end_to_end(tmp_path: Path) -> None:
     frame.write_parquet(baseline_dir / "all.parquet", compression="zstd")
     baseline_s = time.perf_counter() - started
 
-    store = ExecutionStore(tmp_path / "store", compact_interval_s=None)
+    store = kind(tmp_path / "store", compact_interval_s=None)
     store.start()
     capture = store.capture
     gc.collect()
@@ -120,9 +125,10 @@ def test_capture_throughput_end_to_end(tmp_path: Path) -> None:
     rate = ROWS / total_s
     baseline_rate = ROWS / baseline_s
     print(
-        f"\nstore capture end to end ({where()}): {ROWS:,} rows in {total_s:.2f} s = "
-        f"{rate:,.0f} rows/s (capture loop alone {ROWS / enqueued_s:,.0f} calls/s); "
-        f"{ROWS / cpu_s:,.0f} rows per CPU-second (all threads; load average "
+        f"\nstore capture end to end, {kind.__name__} ({where()}): {ROWS:,} rows in "
+        f"{total_s:.2f} s = {rate:,.0f} rows/s (capture loop alone {ROWS / enqueued_s:,.0f} "
+        f"calls/s); {ROWS / cpu_s:,.0f} rows per CPU-second of this process (all its threads; "
+        f"a worker process's not counted; load average "
         f"{os.getloadavg()[0]:.1f}); {segments} segments, dropped {store.dropped}"
         f"\n  baseline, same tuples -> polars -> Parquet without parsing: {baseline_rate:,.0f} "
         f"rows/s; store / baseline = {rate / baseline_rate:.2f}"

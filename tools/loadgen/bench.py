@@ -362,10 +362,12 @@ def _measure(
     with server_pinning, pinned(os.getpid(), plan.client_cpus):
         client_before = cpu_ticks(os.getpid())
         server_before = cpu_ticks(server_pid) if server_pid is not None else {}
+        children = child_processes(server_pid) if server_pid is not None else []
+        children_before = {child: cpu_ticks(child) for child in children}
         result = run_load_sync(load, label, use_uvloop=plan.use_uvloop)
         result.cpu["client"] = placement(os.getpid(), client_before)
         if server_pid is not None:
             result.cpu["server"] = placement(server_pid, server_before)
-            for child in child_processes(server_pid):
-                result.cpu[f"server's child process {child}"] = placement(child)
+            for child, before in children_before.items():
+                result.cpu[f"server's child process {child}"] = placement(child, before)
     return result
