@@ -184,14 +184,16 @@ class StoreProcess(CaptureQueue):
         """Start the worker (it prepares the store and its catalog) and the shipper thread.
 
         When the worker cannot be started, the store is written in this process instead and
-        the error is logged.
+        the error is logged. When the worker started but could not open the store (a data
+        directory that cannot be written, say), its error is raised here, as
+        ``ExecutionStore.start`` would raise it.
         """
         if self._closed:
             raise RuntimeError("this StoreProcess was closed; create a new one")
         if self._shipper is not None:
             return
         try:
-            self._start_worker()
+            refused = self._start_worker()
         except (OSError, WorkerGoneError, TimeoutError) as exc:
             logger.error(
                 "execution store worker process did not start (%s); writing the store in "
@@ -201,6 +203,10 @@ class StoreProcess(CaptureQueue):
             self._stop_worker()
             self._gone.set()
             self._fall_back(announce=False)
+        else:
+            if refused is not None:
+                self._stop_worker()
+                raise refused
         self._shipper = threading.Thread(
             target=self._ship_loop, name="fixgw-store-shipper", daemon=True
         )
@@ -294,7 +300,8 @@ class StoreProcess(CaptureQueue):
 
     # ---- the worker process -----------------------------------------------------------------
 
-    def _start_worker(self) -> None:
+    def _start_worker(self) -> BaseException | None:
+        """Start the worker; returns the error it met opening the store, if any."""
         worker_in, to_worker = os.pipe()
         _widen(to_worker)
         from_worker, worker_out = os.pipe()
@@ -325,14 +332,15 @@ class StoreProcess(CaptureQueue):
         except EOFError:
             raise WorkerGoneError(f"exit code {self._process.wait()}") from None
         if kind != "ready":
-            raise WorkerGoneError(
-                f"the worker could not open the store: {error[0] if error else value}"
-            )
+            if error and isinstance(error[0], BaseException):
+                return error[0]
+            raise WorkerGoneError(f"unexpected first answer from the worker: {kind!r}")
         self.worker_pid = int(value)
         self._reader = threading.Thread(
             target=self._read_loop, name="fixgw-store-replies", daemon=True
         )
         self._reader.start()
+        return None
 
     def _stop_worker(self) -> None:
         """Close the worker's input (it writes what it holds and exits), wait for it, and

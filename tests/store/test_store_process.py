@@ -229,6 +229,25 @@ def test_a_worker_that_cannot_start_leaves_the_store_in_process(
         store.close()
 
 
+def test_a_store_the_worker_cannot_open_fails_to_start_like_the_in_process_one(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "not-a-directory"
+    root.write_text("")
+    with pytest.raises(OSError) as in_process:
+        ExecutionStore(root, **QUIET).start()  # type: ignore[arg-type]
+    store = StoreProcess(root, **QUIET)  # type: ignore[arg-type]
+    with pytest.raises(type(in_process.value)):
+        store.start()
+    assert store.worker_pid is None
+    assert not [
+        child
+        for task in Path(f"/proc/{os.getpid()}/task").iterdir()
+        for child in (task / "children").read_text().split()
+        if b"fixgw.store.worker" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
 def test_rebuild_and_compaction_run_in_the_worker(tmp_path: Path, store: StoreProcess) -> None:
     scenario = trading_scenario()
     logs = tmp_path / "log"
