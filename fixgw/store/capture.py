@@ -82,6 +82,11 @@ class CaptureQueue:
         self._dropped = 0
         self._dropped_reported = 0
         self._last_drop_report = 0.0
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pass_cond = threading.Condition()
+        self._pass_requested = 0
+        self._pass_done = 0
 
     # ---- the FIX-thread side -------------------------------------------------------------
 
@@ -148,6 +153,55 @@ class CaptureQueue:
         if self._on_backpressure is not None:
             self._on_backpressure(new)
 
+    # ---- the background thread that drains the queue -------------------------------------
+
+    def _start_thread(self, target: Callable[[], None], name: str) -> None:
+        self._thread = threading.Thread(target=target, name=name, daemon=True)
+        self._thread.start()
+
+    def _thread_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _wait_for_pass(self, timeout: float) -> bool:
+        """Wake the thread and wait until it has finished a cycle begun after this call, one
+        that passes on everything queued before it; True when that happened in time."""
+        with self._pass_cond:
+            self._pass_requested += 1
+            ticket = self._pass_requested
+        self._wake.set()
+        with self._pass_cond:
+            return self._pass_cond.wait_for(lambda: self._pass_done >= ticket, timeout)
+
+    def _next_cycle(self, poll_s: float) -> tuple[int, bool]:
+        """Sleep until woken or ``poll_s`` passed; the pass ticket to answer, and whether to
+        stop after this cycle."""
+        self._wake.wait(poll_s)
+        self._wake.clear()
+        return self._pass_requested, self._stopping
+
+    def _pass_wanted(self, ticket: int) -> bool:
+        return ticket > self._pass_done
+
+    def _pass_finished(self, ticket: int) -> None:
+        if ticket > self._pass_done:
+            with self._pass_cond:
+                self._pass_done = ticket
+                self._pass_cond.notify_all()
+
+    def _stop_thread(self, timeout: float, what: str) -> bool:
+        """Let the thread finish its last cycle, then close the queue; False (and logged)
+        when it did not finish within ``timeout`` seconds."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                logger.error("execution store %s did not finish within %.0f s", what, timeout)
+                return False
+        self._closed = True
+        self._capacity = 0
+        return True
+
 
 class ExecutionStore(CaptureQueue):
     """Captures FIX messages into Parquet segments and keeps the DuckDB view catalog current.
@@ -194,12 +248,6 @@ class ExecutionStore(CaptureQueue):
         self._unwritten: list[pl.DataFrame] = []
         self._next_retry = 0.0
 
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._flush_cond = threading.Condition()
-        self._flush_requested = 0
-        self._flush_done = 0
-
     def capture_many(self, records: Sequence[Capture]) -> None:
         """Queue capture tuples already built, without the capacity check.
 
@@ -239,34 +287,19 @@ class ExecutionStore(CaptureQueue):
         self._writer.prepare()
         write_firms(self.layout, self._firms)
         build_catalog(self.layout)
-        self._thread = threading.Thread(target=self._run, name="fixgw-store-writer", daemon=True)
-        self._thread.start()
+        self._start_thread(self._run, "fixgw-store-writer")
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Write everything captured so far; True when done within ``timeout`` seconds."""
-        if self._thread is None or not self._thread.is_alive():
+        if not self._thread_running():
             self._drain(force=True)
             return not self._pending
-        with self._flush_cond:
-            self._flush_requested += 1
-            ticket = self._flush_requested
-        self._wake.set()
-        with self._flush_cond:
-            return self._flush_cond.wait_for(lambda: self._flush_done >= ticket, timeout)
+        return self._wait_for_pass(timeout)
 
     def close(self, timeout: float = 60.0) -> None:
         """Stop the writer after it has written every queued message. Idempotent."""
-        if self._closed:
+        if self._closed or not self._stop_thread(timeout, "writer"):
             return
-        self._stopping = True
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                logger.error("execution store writer did not finish within %.0f s", timeout)
-                return
-        self._closed = True
-        self._capacity = 0
         self._drain(force=True)
 
     def __enter__(self) -> ExecutionStore:
@@ -304,14 +337,11 @@ class ExecutionStore(CaptureQueue):
         last_write = time.monotonic()
         next_compaction = time.monotonic()
         while True:
-            self._wake.wait(_POLL_S)
-            self._wake.clear()
-            ticket = self._flush_requested
-            stopping = self._stopping
+            ticket, stopping = self._next_cycle(_POLL_S)
             now = time.monotonic()
             due = now - last_write >= self._flush_interval_s
             try:
-                if self._drain(force=stopping or due or ticket > self._flush_done):
+                if self._drain(force=stopping or due or self._pass_wanted(ticket)):
                     last_write = now
                 if due:
                     last_write = now
@@ -321,10 +351,7 @@ class ExecutionStore(CaptureQueue):
                     self.compact(min_segments=_AUTO_COMPACT_MIN_SEGMENTS)
             except Exception:
                 logger.exception("execution store writer cycle failed; retrying")
-            if ticket > self._flush_done:
-                with self._flush_cond:
-                    self._flush_done = ticket
-                    self._flush_cond.notify_all()
+            self._pass_finished(ticket)
             if stopping:
                 return
 

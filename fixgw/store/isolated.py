@@ -137,12 +137,7 @@ class StoreProcess(CaptureQueue):
         self._local: ExecutionStore | None = None
         self._local_lock = threading.Lock()
 
-        self._wake = threading.Event()
-        self._shipper: threading.Thread | None = None
         self._reader: threading.Thread | None = None
-        self._ship_cond = threading.Condition()
-        self._ship_requested = 0
-        self._ship_done = 0
 
     # ---- totals (the worker's, plus the in-process store's after a fall-back) ---------------
 
@@ -190,7 +185,7 @@ class StoreProcess(CaptureQueue):
         """
         if self._closed:
             raise RuntimeError("this StoreProcess was closed; create a new one")
-        if self._shipper is not None:
+        if self._thread is not None:
             return
         try:
             refused = self._start_worker()
@@ -207,10 +202,7 @@ class StoreProcess(CaptureQueue):
             if refused is not None:
                 self._stop_worker()
                 raise refused
-        self._shipper = threading.Thread(
-            target=self._ship_loop, name="fixgw-store-shipper", daemon=True
-        )
-        self._shipper.start()
+        self._start_thread(self._ship_loop, "fixgw-store-shipper")
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Write everything captured so far; True when done within ``timeout`` seconds."""
@@ -232,17 +224,8 @@ class StoreProcess(CaptureQueue):
 
     def close(self, timeout: float = 60.0) -> None:
         """Ship and write every queued message, then stop the worker. Idempotent."""
-        if self._closed:
+        if self._closed or not self._stop_thread(timeout, "shipper"):
             return
-        self._stopping = True
-        self._wake.set()
-        if self._shipper is not None:
-            self._shipper.join(timeout)
-            if self._shipper.is_alive():
-                logger.error("execution store shipper did not finish within %.0f s", timeout)
-                return
-        self._closed = True
-        self._capacity = 0
         self._ship_pending()
         local = self._local
         if local is not None:
@@ -454,15 +437,10 @@ class StoreProcess(CaptureQueue):
     def ship(self, timeout: float = 30.0) -> bool:
         """Hand everything captured so far to the worker, without waiting for it to be
         written (``flush`` does that); True when done within ``timeout`` seconds."""
-        if self._shipper is None or not self._shipper.is_alive():
+        if not self._thread_running():
             self._ship_pending()
             return True
-        with self._ship_cond:
-            self._ship_requested += 1
-            ticket = self._ship_requested
-        self._wake.set()
-        with self._ship_cond:
-            return self._ship_cond.wait_for(lambda: self._ship_done >= ticket, timeout)
+        return self._wait_for_pass(timeout)
 
     def _ship_loop(self) -> None:
         """Ship in bursts, by the in-process writer's rule: once ``batch_rows`` are waiting,
@@ -476,22 +454,17 @@ class StoreProcess(CaptureQueue):
         batch_rows = self._store_settings["batch_rows"]
         last_ship = last_report = time.monotonic()
         while True:
-            self._wake.wait(_POLL_S)
-            self._wake.clear()
-            ticket = self._ship_requested
-            stopping = self._stopping
+            ticket, stopping = self._next_cycle(_POLL_S)
             now = time.monotonic()
             due = now - last_ship >= self._flush_interval_s
-            if stopping or due or ticket > self._ship_done or len(self._pending) >= batch_rows:
+            wanted = self._pass_wanted(ticket)
+            if stopping or due or wanted or len(self._pending) >= batch_rows:
                 last_ship = now
                 try:
                     self._ship_burst()
                 except Exception:
                     logger.exception("execution store shipper cycle failed; retrying")
-            if ticket > self._ship_done:
-                with self._ship_cond:
-                    self._ship_done = ticket
-                    self._ship_cond.notify_all()
+            self._pass_finished(ticket)
             if now - last_report >= self._flush_interval_s:
                 last_report = now
                 self._report_drops(reason="the capture queue was full")
