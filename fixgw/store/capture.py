@@ -18,10 +18,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat, starmap
 from pathlib import Path
+from typing import Self
 
 import polars as pl
 
@@ -48,7 +50,7 @@ _CATCH_UP_BATCHES = 10
 segments, less fixed cost per row)."""
 
 
-class CaptureQueue:
+class CaptureQueue(ABC):
     """The FIX-thread side of a store: the bounded queue that ``capture`` appends to.
 
     Shared by ``ExecutionStore`` (which parses and writes on a thread of its own) and
@@ -152,6 +154,23 @@ class CaptureQueue:
         )
         if self._on_backpressure is not None:
             self._on_backpressure(new)
+
+    # ---- lifecycle (each kind of store starts and closes its own way) ---------------------
+
+    @abstractmethod
+    def start(self) -> None:
+        """Start draining the queue."""
+
+    @abstractmethod
+    def close(self, timeout: float = 60.0) -> None:
+        """Write everything queued, then stop. Idempotent."""
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ---- the background thread that drains the queue -------------------------------------
 
@@ -301,13 +320,6 @@ class ExecutionStore(CaptureQueue):
         if self._closed or not self._stop_thread(timeout, "writer"):
             return
         self._drain(force=True)
-
-    def __enter__(self) -> ExecutionStore:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ---- rebuild and compaction ------------------------------------------------------------
 

@@ -237,13 +237,6 @@ class StoreProcess(CaptureQueue):
                 logger.error("execution store worker did not close cleanly: %s", exc)
         self._stop_worker()
 
-    def __enter__(self) -> StoreProcess:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # ---- commands ---------------------------------------------------------------------------
 
     def rebuild_from_logs(
