@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from qfclient import fields_of
+from rawfix import wait_until
 
 from fixgw.engine import Engine
 from fixgw.registry import SessionContext, SessionRegistry
@@ -316,15 +317,6 @@ def test_nothing_is_done_inline_once_the_engine_stops(recorder: Recorder) -> Non
     core.offer(submit(sessions["BUYER"], "LATE", Side.BUY, 100, 2_200_000))
     assert recorder.sent == []
     assert core.done_inline == 0
-
-
-def wait_until(condition: Any, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.002)
-    return True
 
 
 def test_idle_tasks_run_on_the_engine_thread_once_nothing_is_queued(recorder: Recorder) -> None:

@@ -12,11 +12,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rawfix import wait_until
 from store_fixdata import (
     FIRMS,
     T0,
@@ -53,15 +53,6 @@ def query(layout: StoreLayout, sql: str) -> list[tuple[object, ...]]:
 def count(layout: StoreLayout) -> int:
     rows = query(layout, "SELECT count(*) FROM messages")
     return int(rows[0][0])  # type: ignore[call-overload]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def process_alive(pid: int) -> bool:
@@ -186,7 +177,7 @@ def test_a_stalled_worker_fills_the_gateway_queue_which_counts_drops(tmp_path: P
             sent += 1
             store.capture(session_id("CLIENT1"), "in", order(sent), epoch_ns(T0) + sent)
         assert store.dropped > 0
-        assert wait_until(lambda: sum(reported) > 0)
+        assert wait_until(lambda: sum(reported) > 0, timeout=15)
     finally:
         os.kill(store.worker_pid, signal.SIGCONT)
     assert store.flush(timeout=60)
@@ -206,7 +197,8 @@ def test_a_dead_worker_is_replaced_by_writing_in_process(
     with caplog.at_level(logging.ERROR, logger="fixgw.store"):
         os.kill(store.worker_pid, signal.SIGKILL)
         assert wait_until(
-            lambda: any("worker process stopped" in r.getMessage() for r in caplog.records)
+            lambda: any("worker process stopped" in r.getMessage() for r in caplog.records),
+            timeout=15,
         )
         for seq in range(11, 21):
             store.capture(session_id("CLIENT1"), "in", order(seq), epoch_ns(T0) + seq)
