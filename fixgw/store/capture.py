@@ -29,7 +29,7 @@ import polars as pl
 
 from fixgw.store.catalog import build_catalog, write_firms
 from fixgw.store.compact import CompactionResult, compact_store
-from fixgw.store.idle import run_capture_at_idle_priority
+from fixgw.store.idle import leave_idle_priority, run_capture_at_idle_priority
 from fixgw.store.parse import INPUT_SCHEMA, parse_messages
 from fixgw.store.rebuild import rebuild_from_logs
 from fixgw.store.schema import Source
@@ -350,6 +350,8 @@ class ExecutionStore(CaptureQueue):
         next_compaction = time.monotonic()
         while True:
             ticket, stopping = self._next_cycle(_POLL_S)
+            if stopping and self._idle_priority:
+                leave_idle_priority()
             now = time.monotonic()
             due = now - last_write >= self._flush_interval_s
             try:

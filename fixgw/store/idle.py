@@ -87,3 +87,26 @@ def run_capture_at_idle_priority() -> int:
             "%d of %d capture threads keep their CPU priority", len(threads) - moved, len(threads)
         )
     return moved
+
+
+def leave_idle_priority() -> int:
+    """Move every thread of this process that is in ``SCHED_IDLE`` back to the normal class;
+    returns how many moved.
+
+    For the last writes, once there are no orders left to protect (the store is closing, or
+    the gateway that fed the worker is gone): at idle priority on a busy machine they could
+    wait for the CPU for minutes, and a restarted gateway would race a writer still at work.
+    Threads that were given nice 19 instead keep it (raising it back needs privileges).
+    """
+    idle = getattr(os, "SCHED_IDLE", None)
+    if idle is None:
+        return 0
+    moved = 0
+    for thread_id in _thread_names():
+        try:
+            if os.sched_getscheduler(thread_id) == idle:
+                os.sched_setscheduler(thread_id, os.SCHED_OTHER, os.sched_param(0))
+                moved += 1
+        except OSError:
+            continue
+    return moved

@@ -9,9 +9,11 @@ queued; sent after each burst of rows, not answered), ``("flush", timeout)``,
 logger, text)``, ``("stats", <StoreStats as a tuple>)`` and, for each other command, in order,
 ``("reply", ok, value)``.
 
-The whole process runs at idle CPU priority. It ignores SIGINT and SIGTERM (a Ctrl-C in the
-gateway's terminal reaches the whole process group) and stops when the gateway closes it or
-its end of the pipe: a gateway killed outright still gets what the worker holds written.
+The whole process runs at idle CPU priority until it is closed or the gateway is gone; its
+last writes run at normal priority (``idle.leave_idle_priority``). It ignores SIGINT and
+SIGTERM (a Ctrl-C in the gateway's terminal reaches the whole process group) and stops when
+the gateway closes it or its end of the pipe: a gateway killed outright still gets what the
+worker holds written.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from fixgw.store.capture import ExecutionStore
-from fixgw.store.idle import run_capture_at_idle_priority
+from fixgw.store.idle import leave_idle_priority, run_capture_at_idle_priority
 from fixgw.store.isolated import StoreStats
 
 STATS_INTERVAL_S = 0.25
@@ -92,6 +94,7 @@ class _Worker:
         try:
             self._serve(store, capacity)
         except (EOFError, OSError):
+            leave_idle_priority()
             store.close()
         return 0
 
@@ -125,6 +128,7 @@ class _Worker:
             elif name == "compact":
                 value = store.compact(min_segments=command[1])
             elif name == "close":
+                leave_idle_priority()
                 store.close(command[1])
                 value = None
             else:

@@ -88,3 +88,43 @@ def test_without_the_option_nothing_changes_priority(tmp_path: Path) -> None:
     helpers = seen["helpers"]
     assert isinstance(helpers, dict) and helpers
     assert all(policy != idle for _, policy in helpers.values())
+
+
+_LEAVE_PROBE = textwrap.dedent(
+    """
+    import json, os, threading
+    from fixgw.store.idle import leave_idle_priority, make_idle, polars_worker_ids
+
+    helper_started, release = threading.Event(), threading.Event()
+
+    def helper():
+        make_idle(threading.get_native_id())
+        helper_started.set()
+        release.wait()
+
+    thread = threading.Thread(target=helper)
+    thread.start()
+    helper_started.wait()
+    workers = polars_worker_ids()
+    for tid in workers:
+        make_idle(tid)
+    before = os.sched_getscheduler(thread.native_id)
+    moved = leave_idle_priority()
+    after = [os.sched_getscheduler(tid) for tid in [thread.native_id, *workers]]
+    release.set()
+    thread.join()
+    print(json.dumps({"before": before, "moved": moved, "after": after,
+                      "idle": os.SCHED_IDLE, "other": os.SCHED_OTHER,
+                      "workers": len(workers)}))
+    """
+)
+
+
+def test_leaving_idle_priority_moves_every_idle_thread_back() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _LEAVE_PROBE], capture_output=True, text=True, check=True
+    )
+    seen = json.loads(done.stdout)
+    assert seen["before"] == seen["idle"]
+    assert seen["moved"] == 1 + seen["workers"]
+    assert set(seen["after"]) == {seen["other"]}
