@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -15,9 +16,11 @@ from tools.loadgen.cpu import (
     available_cpus,
     child_processes,
     cpu_ticks,
+    cpu_used,
     parse_cpus,
     pinned,
     placement,
+    process_cpu_seconds,
 )
 
 
@@ -80,3 +83,41 @@ def test_placement_since_a_snapshot_counts_only_threads_that_ran() -> None:
             pass
         where = placement(os.getpid(), before)
     assert where["last_cpus"] == sorted(target)
+
+
+def _spin(seconds: float) -> None:
+    deadline = time.process_time() + seconds
+    while time.process_time() < deadline:
+        pass
+
+
+def test_cpu_used_counts_the_process_busy_time_against_the_wall_clock() -> None:
+    before = process_cpu_seconds(os.getpid())
+    started = time.monotonic()
+    _spin(0.3)
+    time.sleep(0.3)
+    wall = time.monotonic() - started
+    used = cpu_used(os.getpid(), before, wall)
+    assert used["cpu_seconds"] is not None and used["cpu_use"] is not None
+    assert 0.25 <= used["cpu_seconds"] <= 0.45
+    assert used["cpu_use"] == round(used["cpu_seconds"] / wall, 3)
+    assert used["cpu_use"] < 0.9
+
+
+def test_cpu_used_counts_threads_that_have_already_finished() -> None:
+    before = process_cpu_seconds(os.getpid())
+    worker = threading.Thread(target=_spin, args=(0.3,))
+    worker.start()
+    worker.join()
+    used = cpu_used(os.getpid(), before, 1.0)
+    assert used["cpu_seconds"] is not None
+    assert used["cpu_seconds"] >= 0.25
+
+
+def test_cpu_of_a_process_that_is_gone_is_unknown(child: subprocess.Popen[bytes]) -> None:
+    before = process_cpu_seconds(child.pid)
+    assert before is not None
+    child.kill()
+    child.wait()
+    assert process_cpu_seconds(child.pid) is None
+    assert cpu_used(child.pid, before, 1.0) == {"cpu_seconds": None, "cpu_use": None}

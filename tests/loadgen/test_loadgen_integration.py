@@ -52,6 +52,7 @@ RESULT_FIELDS = {
     "latency_us",
     "send_lag_us",
     "cpu",
+    "server_cpu_us_per_order",
 }
 LATENCY_FIELDS = {"count", "min", "mean", "p50", "p90", "p99", "p99_9", "max"}
 
@@ -259,7 +260,15 @@ def test_bench_against_a_target_compares_with_a_fresh_baseline(
         "latency_p99",
         "latency_p99_9",
         "latency_max",
+        "server_cpu_per_order",
     }
-    assert document["results"]["gateway"]["cpu"]["server"]["pid"] == baseline.pid
+    gateway = document["results"]["gateway"]
+    assert gateway["cpu"]["server"]["pid"] == baseline.pid
+    assert gateway["cpu"]["server"]["cpu_seconds"] > 0
+    assert gateway["cpu"]["client"]["cpu_use"] > 0
+    assert gateway["server_cpu_us_per_order"] > 0
+    assert document["ratios"]["server_cpu_per_order"] > 0
     assert "gateway/baseline" in result.stderr
     assert "ran on" in result.stderr
+    assert "s of CPU (" in result.stderr
+    assert "server CPU us/order" in result.stderr

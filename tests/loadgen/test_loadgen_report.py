@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tools.loadgen.report import LoadResult, format_table, latency_summary, ratios
+from tools.loadgen.report import (
+    CLIENT_ROLE,
+    SERVER_ROLE,
+    LoadResult,
+    format_table,
+    latency_summary,
+    ratios,
+)
 from tools.loadgen.session import SessionStats
 
 
@@ -74,3 +81,40 @@ def test_table_shows_both_runs_and_the_ratio_column() -> None:
     assert header.split() == ["gateway", "baseline", "gateway/baseline"]
     assert any(r.split() == ["orders/s", "10.0", "20.0", "0.500"] for r in rows)
     assert any(r.startswith("latency p99_9 us") for r in rows)
+
+
+def _with_cpu(result: LoadResult, server: float, child: float | None, client: float) -> LoadResult:
+    result.cpu = {
+        CLIENT_ROLE: {"cpu_seconds": client, "cpu_use": client / 2},
+        SERVER_ROLE: {"cpu_seconds": server, "cpu_use": server / 2},
+    }
+    if child is not None:
+        result.cpu[f"{SERVER_ROLE}'s child process 7"] = {"cpu_seconds": child, "cpu_use": 0.0}
+    return result
+
+
+def test_server_cpu_per_order_counts_its_child_processes_and_not_the_client() -> None:
+    gateway = _with_cpu(_result("gateway", [200] * 10, 1.0), 0.0015, 0.0005, 9.0)
+    baseline = _with_cpu(_result("baseline", [100] * 20, 1.0), 0.001, None, 9.0)
+    assert gateway.server_cpu_us_per_order == 200.0
+    assert baseline.server_cpu_us_per_order == 50.0
+    assert ratios(gateway, baseline)["server_cpu_per_order"] == 4.0
+    assert gateway.to_dict()["server_cpu_us_per_order"] == 200.0
+
+
+def test_server_cpu_per_order_is_unknown_when_a_reading_failed() -> None:
+    result = _with_cpu(_result("gateway", [200] * 10, 1.0), 0.001, None, 1.0)
+    result.cpu[SERVER_ROLE]["cpu_seconds"] = None
+    assert result.server_cpu_us_per_order is None
+    assert _result("gateway", [200] * 10, 1.0).server_cpu_us_per_order is None
+
+
+def test_table_shows_cpu_rows_when_cpu_was_measured() -> None:
+    gateway = _with_cpu(_result("gateway", [200] * 10, 1.0), 0.0015, 0.0005, 1.6)
+    baseline = _with_cpu(_result("baseline", [100] * 20, 1.0), 0.001, None, 1.2)
+    rows = format_table([gateway, baseline], ratios(gateway, baseline)).splitlines()[1:]
+    assert ["server", "CPU", "us/order", "200.0", "50.0", "4.000"] in [r.split() for r in rows]
+    assert ["server", "CPU", "use", "0.001", "0.001"] in [r.split() for r in rows]
+    assert ["client", "CPU", "use", "0.800", "0.600"] in [r.split() for r in rows]
+    no_cpu = format_table([_result("gateway", [1], 1.0)], None)
+    assert "CPU" not in no_cpu

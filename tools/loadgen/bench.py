@@ -10,7 +10,10 @@ The server under test is either already running (``target``), or started here: t
 from its configuration file, or, without one, the baseline acceptor itself. With ``baseline``
 on, the same load then runs against a freshly started baseline acceptor with the same session
 identities, and the report gives the server-to-baseline ratios. The load generator and the
-servers are pinned to CPUs (by default the generator to the last CPU, servers to the first).
+servers are pinned to CPUs (by default the generator to the last CPU, servers to the first),
+and the report gives the CPU time each process used over the run: a load generator that kept
+its CPU busy was measuring itself, and a server's CPU per order compares with the baseline's
+even where the throughput cannot.
 
 With ``repeat`` above 1 the pair of measurements (server under test, then baseline, each
 server started afresh when started here) runs that many times. Each run's ratios compare two
@@ -25,15 +28,23 @@ import dataclasses
 import os
 import statistics
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from tools.loadgen.cpu import child_processes, cpu_ticks, pinned, placement
+from tools.loadgen.cpu import (
+    child_processes,
+    cpu_ticks,
+    cpu_used,
+    pinned,
+    placement,
+    process_cpu_seconds,
+)
 from tools.loadgen.orders import OrderMix
-from tools.loadgen.report import LoadResult, format_table, ratios
+from tools.loadgen.report import CLIENT_ROLE, SERVER_ROLE, LoadResult, format_table, ratios
 from tools.loadgen.runner import LoadConfig, run_load_sync
 from tools.loadgen.servers import (
     ServerProcess,
@@ -139,7 +150,12 @@ class BenchPlan:
         return self.target is None and self.gateway_config is None
 
 
-RUN_RATIOS: Final = (("orders/s", "throughput"), ("p50", "latency_p50"), ("p99", "latency_p99"))
+RUN_RATIOS: Final = (
+    ("orders/s", "throughput"),
+    ("p50", "latency_p50"),
+    ("p99", "latency_p99"),
+    ("server CPU per order", "server_cpu_per_order"),
+)
 """The per-run ratios the table lists when a benchmark was repeated."""
 
 
@@ -228,7 +244,7 @@ class BenchReport:
             for role, where in result.cpu.items():
                 lines.append(
                     f"{result.label} {role}: pid {where['pid']}, affinity {where['affinity']}, "
-                    f"ran on {where['last_cpus']}"
+                    f"ran on {where['last_cpus']}, {_cpu_text(where)}"
                 )
             lines += [f"{result.label} error: {sample}" for sample in result.error_samples[:5]]
         return "\n".join(lines)
@@ -254,6 +270,13 @@ class BenchReport:
 
 def _ratios_of(run: list[LoadResult]) -> dict[str, float | None] | None:
     return ratios(run[0], run[1]) if len(run) == 2 else None
+
+
+def _cpu_text(where: dict[str, Any]) -> str:
+    seconds, use = where.get("cpu_seconds"), where.get("cpu_use")
+    if seconds is None or use is None:
+        return "CPU time unknown"
+    return f"used {seconds:.2f} s of CPU ({use:.0%} of one CPU over the run)"
 
 
 def _number(value: float | None) -> str:
@@ -360,14 +383,18 @@ def _measure(
         else nullcontext()
     )
     with server_pinning, pinned(os.getpid(), plan.client_cpus):
-        client_before = cpu_ticks(os.getpid())
-        server_before = cpu_ticks(server_pid) if server_pid is not None else {}
-        children = child_processes(server_pid) if server_pid is not None else []
-        children_before = {child: cpu_ticks(child) for child in children}
-        result = run_load_sync(load, label, use_uvloop=plan.use_uvloop)
-        result.cpu["client"] = placement(os.getpid(), client_before)
+        roles = {CLIENT_ROLE: os.getpid()}
         if server_pid is not None:
-            result.cpu["server"] = placement(server_pid, server_before)
-            for child, before in children_before.items():
-                result.cpu[f"server's child process {child}"] = placement(child, before)
+            roles[SERVER_ROLE] = server_pid
+            for child in child_processes(server_pid):
+                roles[f"{SERVER_ROLE}'s child process {child}"] = child
+        threads_before = {role: cpu_ticks(pid) for role, pid in roles.items()}
+        cpu_before = {role: process_cpu_seconds(pid) for role, pid in roles.items()}
+        started = time.monotonic()
+        result = run_load_sync(load, label, use_uvloop=plan.use_uvloop)
+        wall_seconds = time.monotonic() - started
+        for role, pid in roles.items():
+            result.cpu[role] = placement(pid, threads_before[role]) | cpu_used(
+                pid, cpu_before[role], wall_seconds
+            )
     return result

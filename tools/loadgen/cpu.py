@@ -1,4 +1,4 @@
-"""CPU pinning for benchmarks, and where each process actually ran.
+"""CPU pinning for benchmarks, where each process actually ran, and the CPU it used.
 
 Latency between two processes on the same machine depends on whether they share a CPU, so a
 benchmark pins the load generator and the server to chosen CPUs and reports both the allowed
@@ -6,6 +6,10 @@ set (affinity) and the CPUs its threads last ran on (field 39 of ``/proc/<pid>/t
 Pinning applies to every existing thread of a process, and for a server to those of its
 child processes too (the gateway's store worker shares the gateway's CPUs); threads created
 later inherit the affinity of their creator.
+
+The CPU time a process used during a run (:func:`process_cpu_seconds`, user plus system, its
+finished threads included) tells whether a figure is the server's limit or the load
+generator's: a client busy 100% of its CPU measures itself, not the server.
 """
 
 from __future__ import annotations
@@ -98,6 +102,31 @@ def pinned(pid: int, cpus: set[int] | None, *, with_children: bool = False) -> I
         for tid, allowed in previous.items():
             with contextlib.suppress(ProcessLookupError):
                 os.sched_setaffinity(tid, allowed)
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user plus system) ``pid`` has used so far, the time of its finished threads
+    included; None when the process is gone or ``/proc`` cannot tell."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[_UTIME_FIELD]) + int(fields[_UTIME_FIELD + 1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_used(pid: int, since: float | None, wall_seconds: float) -> dict[str, float | None]:
+    """``{"cpu_seconds", "cpu_use"}``: the CPU time ``pid`` used since a
+    :func:`process_cpu_seconds` reading, and that time per second of ``wall_seconds`` (1.0 is
+    one CPU kept busy). None where either reading failed."""
+    now = process_cpu_seconds(pid)
+    if now is None or since is None:
+        return {"cpu_seconds": None, "cpu_use": None}
+    used = round(now - since, 3)
+    return {
+        "cpu_seconds": used,
+        "cpu_use": round(used / wall_seconds, 3) if wall_seconds > 0 else None,
+    }
 
 
 def _thread_stats(pid: int) -> dict[int, tuple[int, int]]:

@@ -3,6 +3,11 @@
 Latencies are reported in microseconds. Percentiles use the nearest-rank method on every
 sample (no histogram approximation). Throughput is measured orders answered per second, from
 the first measured send to the last measured answer, warm-up orders excluded.
+
+CPU figures cover the whole run, from the first Logon to the last Logout: the server's CPU
+per order is the CPU time of the server and its child processes divided by the orders sent
+(warm-up included), and each process's CPU use is its CPU time per second of the run (1.0 is
+one CPU kept busy).
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ from tools.loadgen.session import MAX_ERROR_SAMPLES, SessionStats
 PERCENTILES: Final = (("p50", 500), ("p90", 900), ("p99", 990), ("p99_9", 999))
 """Name and per-mille rank of each reported percentile (integers keep the ranks exact)."""
 LATENCY_FIELDS: Final = ("count", "min", "mean", "p50", "p90", "p99", "p99_9", "max")
+CLIENT_ROLE: Final = "client"
+"""Key of the load generator's own process in ``LoadResult.cpu``; every other key is the
+server's process (``SERVER_ROLE``) or one of its child processes."""
+SERVER_ROLE: Final = "server"
 
 
 def latency_summary(samples_ns: Sequence[int]) -> dict[str, float | int | None]:
@@ -115,9 +124,25 @@ class LoadResult:
             send_lag_us=latency_summary(lags),
         )
 
+    @property
+    def server_cpu_us_per_order(self) -> float | None:
+        """CPU time of the server and its child processes per order sent, in microseconds;
+        None when the server's process was not known or not readable."""
+        server = [where for role, where in self.cpu.items() if role != CLIENT_ROLE]
+        seconds = [where.get("cpu_seconds") for where in server]
+        if not seconds or None in seconds or not self.orders_sent:
+            return None
+        total: float = sum(seconds)
+        return round(total * 1e6 / self.orders_sent, 1)
+
+    def cpu_use(self, role: str) -> float | None:
+        """CPU seconds per second of the run of the process in ``role`` (see module doc)."""
+        value: float | None = self.cpu.get(role, {}).get("cpu_use")
+        return value
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict with every field."""
-        return asdict(self)
+        """A JSON-ready dict with every field, and the server's CPU per order."""
+        return asdict(self) | {"server_cpu_us_per_order": self.server_cpu_us_per_order}
 
 
 def ratios(candidate: LoadResult, baseline: LoadResult) -> dict[str, float | None]:
@@ -127,6 +152,9 @@ def ratios(candidate: LoadResult, baseline: LoadResult) -> dict[str, float | Non
     }
     for name in ("p50", "p90", "p99", "p99_9", "max"):
         out[f"latency_{name}"] = _ratio(candidate.latency_us[name], baseline.latency_us[name])
+    out["server_cpu_per_order"] = _ratio(
+        candidate.server_cpu_us_per_order, baseline.server_cpu_us_per_order
+    )
     return out
 
 
@@ -162,6 +190,12 @@ def format_table(results: Sequence[LoadResult], ratio: dict[str, float | None] |
     ]
     if any(r.send_lag_us["count"] for r in results):
         rows.append(("send lag p99 us", [r.send_lag_us["p99"] for r in results]))
+    if any(r.cpu for r in results):
+        rows += [
+            ("server CPU us/order", [r.server_cpu_us_per_order for r in results]),
+            ("server CPU use", [r.cpu_use(SERVER_ROLE) for r in results]),
+            ("client CPU use", [r.cpu_use(CLIENT_ROLE) for r in results]),
+        ]
     ratio_rows = {
         "orders/s": "throughput",
         "latency p50 us": "latency_p50",
@@ -169,6 +203,7 @@ def format_table(results: Sequence[LoadResult], ratio: dict[str, float | None] |
         "latency p99 us": "latency_p99",
         "latency p99_9 us": "latency_p99_9",
         "latency max us": "latency_max",
+        "server CPU us/order": "server_cpu_per_order",
     }
     header = ["", *(r.label for r in results)]
     if ratio is not None:
