@@ -119,3 +119,23 @@ def restore_logging() -> Iterator[None]:
             root.removeHandler(handler)
             handler.close()
     root.setLevel(level)
+
+
+def _initiators_left_running() -> Iterator[None]:
+    import qfclient
+
+    before = qfclient.running()
+    yield
+    qfclient.stop_leftovers(keep=before)
+
+
+@pytest.fixture(autouse=True)
+def _stop_initiators_a_test_left() -> Iterator[None]:
+    """Stop QuickFIX initiators a failed test left running (``qfclient.stop_leftovers``)."""
+    yield from _initiators_left_running()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _stop_initiators_a_module_left() -> Iterator[None]:
+    """The same for a module's shared initiators, which live across its tests."""
+    yield from _initiators_left_running()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +186,26 @@ class _Application(fix.Application):  # type: ignore[misc]
             print("fromApp failed:", exc)
 
 
+_RUNNING: list[Initiator] = []
+"""Initiators started and not stopped yet (see ``stop_leftovers``)."""
+
+
+def running() -> list[Initiator]:
+    """The initiators started and not stopped yet."""
+    return list(_RUNNING)
+
+
+def stop_leftovers(keep: Collection[Initiator] = ()) -> int:
+    """Stop every running initiator but those in ``keep`` (the ones that were running before
+    a test or a module began), and return how many. A test that fails midway leaves its
+    initiator running, and a running SocketInitiator that the garbage collector deletes
+    crashes the process, which would take every later test down with the failed one."""
+    leftovers = [initiator for initiator in _RUNNING if initiator not in keep]
+    for initiator in leftovers:
+        initiator._stop_quickfix()
+    return len(leftovers)
+
+
 class Initiator:
     """One SocketInitiator connecting ``comp_ids`` to the gateway on ``port``."""
 
@@ -233,6 +253,7 @@ class Initiator:
 
     def start(self, wait_logon: bool = True, timeout: float = 10.0) -> Initiator:
         self.initiator.start()
+        _RUNNING.append(self)
         if wait_logon:
             for session in self.sessions.values():
                 if not session.logged_on.wait(timeout):
@@ -250,9 +271,19 @@ class Initiator:
                 raise AssertionError(f"{session.comp_id} did not log out")
 
     def stop(self) -> None:
-        """Log out first: QuickFIX's own stop sleeps a whole second while logged on."""
-        self.logout()
-        self.initiator.stop()
+        """Log out first: QuickFIX's own stop sleeps a whole second while logged on. Stops
+        QuickFIX even when the logout fails; a second call does nothing."""
+        if self not in _RUNNING:
+            return
+        try:
+            self.logout()
+        finally:
+            self._stop_quickfix()
+
+    def _stop_quickfix(self) -> None:
+        if self in _RUNNING:
+            _RUNNING.remove(self)
+            self.initiator.stop()
 
     def __enter__(self) -> Initiator:
         return self.start()
