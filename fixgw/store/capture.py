@@ -399,13 +399,8 @@ class ExecutionStore(CaptureQueue):
         try:
             frame = _input_frame(batch)
         except Exception:
-            fixed = [coerce(record) for record in batch]
-            coerced = sum(1 for old, new in zip(batch, fixed, strict=True) if old != new)
+            fixed, coerced = coerce_batch(batch)
             self._coerced_rows += coerced
-            logger.warning(
-                "%d captured messages had malformed arguments; stored with converted values",
-                coerced,
-            )
             frame = _input_frame(fixed)
         return parse_messages(frame, Source.CAPTURE.value)
 
@@ -477,6 +472,16 @@ def _convert(batch: Sequence[Capture]) -> pl.DataFrame:
         schema=INPUT_SCHEMA,
         strict=True,
     )
+
+
+def coerce_batch(batch: Sequence[object]) -> tuple[list[Capture], int]:
+    """Every capture of ``batch`` through ``coerce``, and how many it changed (logged)."""
+    fixed = [coerce(record) for record in batch]
+    changed = sum(1 for old, new in zip(batch, fixed, strict=True) if old != new)
+    logger.warning(
+        "%d captured messages had malformed arguments; stored with converted values", changed
+    )
+    return fixed, changed
 
 
 def coerce(record: object) -> Capture:

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import fixgw
-from fixgw.store.capture import Capture, CaptureQueue, ExecutionStore, coerce
+from fixgw.store.capture import Capture, CaptureQueue, ExecutionStore, coerce_batch
 from fixgw.store.compact import CompactionResult
 from fixgw.store.segments import StoreLayout
 
@@ -499,13 +499,8 @@ class StoreProcess(CaptureQueue):
         try:
             return marshal.dumps(chunk, marshal.version)
         except ValueError:
-            fixed = [coerce(record) for record in chunk]
-            self._coerced_here += sum(
-                1 for old, new in zip(chunk, fixed, strict=True) if old != new
-            )
-            logger.warning(
-                "captured messages had arguments of unexpected types; stored with converted values"
-            )
+            fixed, coerced = coerce_batch(chunk)
+            self._coerced_here += coerced
             return marshal.dumps(fixed, marshal.version)
 
 
