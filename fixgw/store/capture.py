@@ -60,17 +60,22 @@ class CaptureQueue(ABC):
     def __init__(
         self,
         *,
+        batch_rows: int,
         queue_capacity: int,
         full_queue_wait_s: float,
         flush_interval_s: float,
         on_backpressure: Callable[[int], None] | None,
     ) -> None:
+        if batch_rows < 1:
+            raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
         if queue_capacity < 1:
             raise ValueError(f"queue_capacity must be at least 1, got {queue_capacity}")
         if full_queue_wait_s < 0:
             raise ValueError(f"full_queue_wait_s must not be negative, got {full_queue_wait_s}")
         if flush_interval_s <= 0:
             raise ValueError(f"flush_interval_s must be positive, got {flush_interval_s}")
+        self._batch_rows = batch_rows
+        """Rows that make the queue worth draining before the flush interval is up."""
         self._capacity = queue_capacity
         self._configured_capacity = queue_capacity
         self._full_wait_s = full_queue_wait_s
@@ -245,16 +250,14 @@ class ExecutionStore(CaptureQueue):
         fsync: bool = True,
         idle_priority: bool = False,
     ) -> None:
-        if batch_rows < 1:
-            raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
         super().__init__(
+            batch_rows=batch_rows,
             queue_capacity=queue_capacity,
             full_queue_wait_s=full_queue_wait_s,
             flush_interval_s=flush_interval_s,
             on_backpressure=on_backpressure,
         )
         self.layout = StoreLayout(Path(root))
-        self._batch_rows = batch_rows
         self._firms = dict(firms or {})
         self._compact_interval_s = compact_interval_s
         self._writer = SegmentWriter(self.layout, fsync=fsync)

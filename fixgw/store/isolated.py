@@ -100,9 +100,8 @@ class StoreProcess(CaptureQueue):
         fsync: bool = True,
         idle_priority: bool = True,
     ) -> None:
-        if batch_rows < 1:
-            raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
         super().__init__(
+            batch_rows=batch_rows,
             queue_capacity=queue_capacity,
             full_queue_wait_s=full_queue_wait_s,
             flush_interval_s=flush_interval_s,
@@ -444,14 +443,13 @@ class StoreProcess(CaptureQueue):
         thread keeps its normal priority: at idle priority it held the GIL while the worker's
         idle threads took the CPU, and the FIX threads waited for it up to 6 ms.
         """
-        batch_rows = self._store_settings["batch_rows"]
         last_ship = last_report = time.monotonic()
         while True:
             ticket, stopping = self._next_cycle(_POLL_S)
             now = time.monotonic()
             due = now - last_ship >= self._flush_interval_s
             wanted = self._pass_wanted(ticket)
-            if stopping or due or wanted or len(self._pending) >= batch_rows:
+            if stopping or due or wanted or len(self._pending) >= self._batch_rows:
                 last_ship = now
                 try:
                     self._ship_burst()
