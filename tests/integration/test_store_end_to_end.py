@@ -15,6 +15,8 @@ import pytest
 from qfclient import ClientSession, Fields, Initiator
 from serve_support import Served, fixgw, query, wait_for
 
+from tools.loadgen.cpu import child_processes
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SESSION = "FIX.4.4:FIXGW->CLIENT1"
@@ -113,15 +115,10 @@ def test_after_kill_9_a_restart_brings_back_every_report_sent(tmp_path: Path) ->
 
 
 def store_workers(pid: int) -> list[int]:
-    """The store worker processes among ``pid``'s children."""
-    children = [
-        int(child)
-        for task in Path(f"/proc/{pid}/task").iterdir()
-        for child in (task / "children").read_text().split()
-    ]
+    """The store worker processes among ``pid``'s descendants."""
     return [
         child
-        for child in children
+        for child in child_processes(pid)
         if b"fixgw.store.worker" in Path(f"/proc/{child}/cmdline").read_bytes()
     ]
 
