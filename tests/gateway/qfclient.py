@@ -199,10 +199,16 @@ def stop_leftovers(keep: Collection[Initiator] = ()) -> int:
     """Stop every running initiator but those in ``keep`` (the ones that were running before
     a test or a module began), and return how many. A test that fails midway leaves its
     initiator running, and a running SocketInitiator that the garbage collector deletes
-    crashes the process, which would take every later test down with the failed one."""
+    crashes the process, which would take every later test down with the failed one.
+
+    Each one stopped is also let go of: pytest keeps a failed test's frames (and so its
+    ``Initiator``) for the report, and a QuickFIX initiator that still exists keeps its
+    sessions registered, so the next test's sessions with the same ids would not be found.
+    """
     leftovers = [initiator for initiator in _RUNNING if initiator not in keep]
     for initiator in leftovers:
         initiator._stop_quickfix()
+        del initiator.initiator
     return len(leftovers)
 
 

@@ -44,3 +44,14 @@ def test_stop_stops_quickfix_even_when_the_logout_is_not_answered(
 
 def _unanswered_logout(timeout: float = 5.0) -> None:
     raise AssertionError("CLIENT1 did not log out")
+
+
+def test_the_sessions_of_an_initiator_left_running_can_be_used_again(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    failed = Initiator(gateway.port, ["CLIENT1"], tmp_path / "failed").start()
+    assert stop_leftovers(keep=[]) == 1  # ``failed`` stays referenced, as pytest keeps it
+    clients = Initiator(gateway.port, ["CLIENT1"], tmp_path / "next").start()
+    clients.stop()
+    assert clients["CLIENT1"].logged_out.is_set()
+    del failed
