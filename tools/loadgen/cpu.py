@@ -108,8 +108,7 @@ def process_cpu_seconds(pid: int) -> float | None:
     """CPU time (user plus system) ``pid`` has used so far, the time of its finished threads
     included; None when the process is gone or ``/proc`` cannot tell."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = int(fields[_UTIME_FIELD]) + int(fields[_UTIME_FIELD + 1])
+        ticks, _ = _ticks_and_cpu(Path(f"/proc/{pid}/stat"))
     except (OSError, IndexError, ValueError):
         return None
     return ticks / os.sysconf("SC_CLK_TCK")
@@ -134,10 +133,14 @@ def _thread_stats(pid: int) -> dict[int, tuple[int, int]]:
     stats: dict[int, tuple[int, int]] = {}
     for tid in thread_ids(pid):
         with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks = int(fields[_UTIME_FIELD]) + int(fields[_UTIME_FIELD + 1])
-            stats[tid] = (ticks, int(fields[_PROCESSOR_FIELD]))
+            stats[tid] = _ticks_and_cpu(Path(f"/proc/{pid}/task/{tid}/stat"))
     return stats
+
+
+def _ticks_and_cpu(stat: Path) -> tuple[int, int]:
+    """From a ``/proc`` stat file: CPU ticks used (user plus system), and the CPU last run on."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return int(fields[_UTIME_FIELD]) + int(fields[_UTIME_FIELD + 1]), int(fields[_PROCESSOR_FIELD])
 
 
 def cpu_ticks(pid: int) -> dict[int, int]:
