@@ -1,5 +1,5 @@
-"""Compiles the venue's command path with mypyc; everything else about the package is in
-pyproject.toml.
+"""Compiles the venue's command path with mypyc, and the gateway's C speedups
+(``fixgw/_speedups.c``); everything else about the package is in pyproject.toml.
 
 The venue's modules are ordinary, strictly typed Python. Installing the package
 (``pip install -e .``, which ``make`` runs) translates the ones every command goes through
@@ -13,7 +13,8 @@ run`` and ``make bench`` do it themselves when a venue source is newer than the 
 until then Python keeps importing the previous build, and the test suite says so.
 ``FIXGW_NO_COMPILE=1`` builds nothing, for a machine without a C compiler or to step through
 the venue in a debugger (``FIXGW_NO_COMPILE=1 make build`` removes the compiled modules); the
-venue then runs from its sources, about three times slower.
+venue then runs from its sources, about three times slower, and the gateway uses the Python
+versions of its speedups.
 
 Paths are relative to the project root, where pip and make run this file. mypyc keeps its
 type-checking cache in ``build/mypyc-cache``, apart from the one the ``mypy`` checks use.
@@ -40,7 +41,9 @@ def extensions() -> list[Extension]:
     if os.environ.get("FIXGW_NO_COMPILE"):
         return []
     options = ["--cache-dir", "build/mypyc-cache"]
-    return mypycify([*options, *compiled_sources()], opt_level="3", group_name="venue._native")
+    venue = mypycify([*options, *compiled_sources()], opt_level="3", group_name="venue._native")
+    speedups = Extension("fixgw._speedups", ["fixgw/_speedups.c"], extra_compile_args=["-O2"])
+    return [*venue, speedups]
 
 
 setup(ext_modules=extensions())
