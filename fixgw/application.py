@@ -21,7 +21,7 @@ import quickfix as fix
 
 from fixgw import convert, handlers
 from fixgw.batching import GUARD, order_path_scheduling
-from fixgw.capture import CaptureSink, Direction, no_capture
+from fixgw.capture import CaptureSink, Direction, capture_later, no_capture
 from fixgw.readahead import ReadAhead
 from fixgw.registry import SessionContext, SessionRegistry
 from fixgw.telemetry import MSG_TYPE_KEY, field
@@ -169,7 +169,17 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
         except Exception:
             log.exception("capture failed for a message of %s", owner)
 
+    def _capture_sent(self, owner: str, message: Any) -> None:
+        """Capture a message the engine has sent (``fixgw.capture.send_then_capture``)."""
+        try:
+            raw = message.toString()
+            self._record(owner, self._registry.get(owner), "out", raw, self._clock())
+        except Exception:
+            log.exception("could not capture a message sent to %s", owner)
+
     def toApp(self, message: Any, session_id: Any) -> None:  # noqa: N802 (QuickFIX API)
+        if capture_later(self._capture_sent):
+            return
         try:
             raw = message.toString()
             stale = is_stale_resend(raw)

@@ -64,7 +64,7 @@ import quickfix as fix
 
 from fixgw import convert, reports
 from fixgw.batching import GUARD, order_path_scheduling
-from fixgw.capture import TopOfBook, set_sending_book
+from fixgw.capture import TopOfBook, send_then_capture, set_sending_book
 from fixgw.coalesce import SendCoalescer
 from fixgw.handlers import MASS_CANCEL_OTHER
 from fixgw.readahead import ReadAhead
@@ -108,8 +108,9 @@ BookReader = Callable[[str], TopOfBook | None]
 
 
 def send_to_target(session: SessionContext, message: Any) -> None:
-    """Hand a message to QuickFIX: it is stored for resend, then sent if logged on."""
-    fix.Session.sendToTarget(message, session.session_id)
+    """Hand a message to QuickFIX: it is stored for resend, then sent if logged on; it is
+    captured after that (``fixgw.capture.send_then_capture``)."""
+    send_then_capture(fix.Session.sendToTarget, message, session.session_id, session.owner)
 
 
 class Engine:

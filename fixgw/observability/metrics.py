@@ -45,8 +45,8 @@ Notes on meaning:
 - ``fixgw_resend_requests_total``: ``direction`` is ``received`` (the counterparty asked us to
   resend) or ``sent`` (we asked it).
 - ``fixgw_order_ack_latency_seconds``: from the moment the gateway receives an order message
-  (``msg_type`` D, F or G) to the moment its first report (ExecutionReport or
-  OrderCancelReject) has been handed to the engine; buckets from 10 us to 1 s.
+  (``msg_type`` D, F or G) to the moment QuickFIX has sent its first report (ExecutionReport
+  or OrderCancelReject); buckets from 10 us to 1 s.
 - Book gauges: ``levels`` counts price levels, ``quantity`` sums resting quantity in lots,
   ``spread`` is best ask minus best bid in price units (NaN when a side is empty).
 - ``fixgw_store_lag_seconds``: age of the oldest execution not yet written to the store.

@@ -14,6 +14,7 @@ import quickfix as fix
 from rawfix import RawClient, build, limit_order, wait_until
 
 from fixgw import batching, handlers
+from fixgw.application import GatewayApplication
 from fixgw.gateway import Gateway
 
 pytestmark = pytest.mark.integration
@@ -24,24 +25,27 @@ def order_fields(cl_ord_id: str) -> list[tuple[int, str]]:
 
 
 def test_send_to_target_releases_the_gil_while_it_waits_for_the_session(
-    gateway_factory: Callable[..., Gateway],
+    gateway_factory: Callable[..., Gateway], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A send blocked on the session mutex must not hold the GIL.
 
-    The engine's report for the order blocks inside ``toApp`` (the capture sink waits),
-    holding the session mutex. A second thread then sends to the same session and blocks on
-    that mutex. Only if the wrapper released the GIL can this thread run on and release the
-    first send; otherwise the process would hang here.
+    The engine's report for the order blocks inside ``toApp`` (made to wait here), holding
+    the session mutex. A second thread then sends to the same session and blocks on that
+    mutex. Only if the wrapper released the GIL can this thread run on and release the first
+    send; otherwise the process would hang here.
     """
     in_to_app = threading.Event()
     release = threading.Event()
+    to_app = GatewayApplication.toApp
 
-    def capture(session_id: str, direction: str, raw: str, ts_ns: int, dc: bool) -> None:
-        if direction == "out" and not release.is_set():
+    def waiting_to_app(self: GatewayApplication, message: Any, session_id: Any) -> None:
+        if message.getHeader().getField(35) == "8" and not release.is_set():
             in_to_app.set()
             release.wait(10)
+        to_app(self, message, session_id)
 
-    gateway = gateway_factory(capture=capture)
+    monkeypatch.setattr(GatewayApplication, "toApp", waiting_to_app)
+    gateway = gateway_factory()
     with RawClient(gateway.port, "CLIENT1") as client:
         client.logon(reset=True)
         client.send("D", order_fields("G1"))
