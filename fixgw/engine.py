@@ -156,6 +156,12 @@ class Engine:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fixgw-engine", daemon=True)
         self._timer = threading.Thread(target=self._tick_loop, name="fixgw-timer", daemon=True)
+        self._report = fix.Message()
+        """Every report about a venue event is parsed into this one message and sent
+        (``_report_of``): only the thread holding ``_working`` builds and sends reports, one
+        at a time, and nothing keeps the message past its send (a sender reads it during the
+        call; drop copies are copies). A new message per report cost about 6 us more with
+        cold caches."""
         self.reports_sent = 0
         self.done_inline = 0
         """Items a QuickFIX thread did itself, alone and with the engine idle (``offer``)."""
@@ -386,14 +392,21 @@ class Engine:
                 self._mass_cancel_done(session, event)
                 continue
             if read_book is not None and type(event) is OrderFilled:
-                self._send(session, reports.report_for_event(event), read_book(event.order.symbol))
+                self._send(session, self._report_of(event), read_book(event.order.symbol))
             else:
-                self._send(session, reports.report_for_event(event))
+                self._send(session, self._report_of(event))
         for listener in self._listeners:
             try:
                 listener(events, now)
             except Exception:
                 log.exception("event listener %r failed", listener)
+
+    def _report_of(self, event: RouteEvent) -> Any:
+        """The report ``event`` sends to its owner, parsed into the engine's one report
+        message (``_report``)."""
+        report = self._report
+        report.setString(reports.report_text_for_event(event), False)
+        return report
 
     def _unreported(self, event: RouteEvent) -> None:
         """Public events (trades, phases, book changes) have no owner report; an order event

@@ -6,6 +6,12 @@ parses them once (``build_message``): a report costs a few microseconds that way
 about one per field with ``setField`` (see PERFORMANCE.md). Values come from
 ``fixgw.convert``. The builders take venue events or plain values and return a
 ``quickfix.Message`` without header routing fields: ``Session.sendToTarget`` fills those.
+
+The reports about an order the engine sends for venue events are written as one text
+(``order_text``, ``report_text_for_event``) that the engine parses into a message it reuses
+(``Engine``): with one order in flight, one f-string instead of a list of seventeen took the
+body from 11 to 7 us with cold caches, and parsing into a reused message instead of a new
+one from 11 to 5 us.
 """
 
 from __future__ import annotations
@@ -98,6 +104,18 @@ def build_message(msg_type: str, fields: list[str]) -> Any:
     return fix.Message(f"35={msg_type}\x01{body}\x01", False)
 
 
+def message_of(text: str) -> Any:
+    """A ``quickfix.Message`` from a text of ``tag=value`` fields each ending in SOH, MsgType
+    first (``order_text``)."""
+    return fix.Message(text, False)
+
+
+def one_field(value: str) -> str:
+    """``value`` without the field separator (SOH), which would split it into a bogus
+    field: replaced by a space, as no FIX value may contain it."""
+    return value.replace("\x01", " ") if "\x01" in value else value
+
+
 _CANCEL_OR_REPLACE = frozenset(
     {EXEC_CANCELED, EXEC_REPLACED, EXEC_PENDING_CANCEL, EXEC_PENDING_REPLACE}
 )
@@ -112,7 +130,7 @@ _utc_timestamp = convert.utc_timestamp
 _GTD = TimeInForce.GTD
 
 
-def order_fields(
+def order_text(
     order: OrderState,
     *,
     exec_id: str,
@@ -123,66 +141,35 @@ def order_fields(
     last_qty: int = 0,
     last_px: int | None = None,
     ord_rej_reason: int | None = None,
-) -> list[str]:
-    """The fields of an ExecutionReport about one order, from its snapshot (see
-    ``order_report``); builders append their own before ``build_message``."""
-    fields = [
-        f"37={order.order_id}",
-        f"17={exec_id}",
-        f"11={order.cl_ord_id}",
-        f"150={exec_type}",
-        f"39={ord_status or _ORD_STATUS[order.status]}",
-        f"55={order.symbol}",
-        f"54={_SIDE[order.side]}",
-        f"38={_format_qty(order.qty)}",
-        f"40={_ORD_TYPE[order.ord_type]}",
-        f"59={_TIF[order.tif]}",
-        f"32={_format_qty(last_qty)}",
-        f"31={'0' if last_px is None else _format_price(last_px)}",
-        f"151={_format_qty(order.leaves_qty)}",
-        f"14={_format_qty(order.cum_qty)}",
-        f"6={_format_avg_px(order.notional, order.cum_qty)}",
-        f"60={_utc_timestamp(ts_ns)}",
-        f"58={text}",
-    ]
-    if order.orig_cl_ord_id and exec_type in _CANCEL_OR_REPLACE:
-        fields.append(f"41={order.orig_cl_ord_id}")
-    if order.price is not None:
-        fields.append(f"44={_format_price(order.price)}")
-    if order.stop_price is not None:
-        fields.append(f"99={_format_price(order.stop_price)}")
-    if order.tif is _GTD and order.expire_at_ns is not None:
-        fields.append(f"126={_utc_timestamp(order.expire_at_ns)}")
-    if ord_rej_reason is not None:
-        fields.append(f"103={ord_rej_reason}")
-    return fields
+) -> str:
+    """An ExecutionReport about one order, from its snapshot, as text: ``35=8`` and the body,
+    each field ending in SOH (``message_of`` parses it); builders append fields of their own.
 
-
-def order_report(
-    order: OrderState,
-    *,
-    exec_id: str,
-    exec_type: str,
-    ts_ns: int,
-    text: str,
-    ord_status: str | None = None,
-    last_qty: int = 0,
-    last_px: int | None = None,
-    ord_rej_reason: int | None = None,
-) -> Any:
-    """An ExecutionReport about one order, from its snapshot."""
-    fields = order_fields(
-        order,
-        exec_id=exec_id,
-        exec_type=exec_type,
-        ts_ns=ts_ns,
-        text=text,
-        ord_status=ord_status,
-        last_qty=last_qty,
-        last_px=last_px,
-        ord_rej_reason=ord_rej_reason,
+    Identifiers and symbols come from FIX fields or from the venue, so only the free text
+    can hold a separator (``one_field``).
+    """
+    body = (
+        f"35=8\x0137={order.order_id}\x0117={exec_id}\x0111={order.cl_ord_id}\x01"
+        f"150={exec_type}\x0139={ord_status or _ORD_STATUS[order.status]}\x01"
+        f"55={order.symbol}\x0154={_SIDE[order.side]}\x0138={_format_qty(order.qty)}\x01"
+        f"40={_ORD_TYPE[order.ord_type]}\x0159={_TIF[order.tif]}\x01"
+        f"32={_format_qty(last_qty)}\x01"
+        f"31={'0' if last_px is None else _format_price(last_px)}\x01"
+        f"151={_format_qty(order.leaves_qty)}\x0114={_format_qty(order.cum_qty)}\x01"
+        f"6={_format_avg_px(order.notional, order.cum_qty)}\x01"
+        f"60={_utc_timestamp(ts_ns)}\x0158={one_field(text)}\x01"
     )
-    return build_message("8", fields)
+    if order.orig_cl_ord_id and exec_type in _CANCEL_OR_REPLACE:
+        body += f"41={order.orig_cl_ord_id}\x01"
+    if order.price is not None:
+        body += f"44={_format_price(order.price)}\x01"
+    if order.stop_price is not None:
+        body += f"99={_format_price(order.stop_price)}\x01"
+    if order.tif is _GTD and order.expire_at_ns is not None:
+        body += f"126={_utc_timestamp(order.expire_at_ns)}\x01"
+    if ord_rej_reason is not None:
+        body += f"103={ord_rej_reason}\x01"
+    return body
 
 
 def event_owner(event: RouteEvent) -> str | None:
@@ -195,23 +182,30 @@ def event_owner(event: RouteEvent) -> str | None:
     return None
 
 
-def report_for_event(event: RouteEvent) -> Any | None:
-    """The message an event sends to its owner; None for events without a report."""
+def report_text_for_event(event: RouteEvent) -> str | None:
+    """The text of the message an event sends to its owner (``message_of`` parses it); None
+    for events without a report."""
     builder = _BUILDERS.get(type(event))
     return builder(event) if builder is not None else None
 
 
-def _accepted(event: Any) -> Any:
+def report_for_event(event: RouteEvent) -> Any | None:
+    """The message an event sends to its owner; None for events without a report."""
+    text = report_text_for_event(event)
+    return message_of(text) if text is not None else None
+
+
+def _accepted(event: Any) -> str:
     assert isinstance(event, OrderAccepted)
     order = event.order
-    return order_report(
+    return order_text(
         order, exec_id=event.exec_id, exec_type=EXEC_NEW, ts_ns=event.ts_ns, text="order accepted"
     )
 
 
-def _rejected(event: Any) -> Any:
+def _rejected(event: Any) -> str:
     assert isinstance(event, OrderRejected)
-    return order_report(
+    return order_text(
         event.order,
         exec_id=event.exec_id,
         exec_type=EXEC_REJECTED,
@@ -221,9 +215,9 @@ def _rejected(event: Any) -> Any:
     )
 
 
-def _filled(event: Any) -> Any:
+def _filled(event: Any) -> str:
     assert isinstance(event, OrderFilled)
-    fields = order_fields(
+    text = order_text(
         event.order,
         exec_id=event.exec_id,
         exec_type=EXEC_TRADE,
@@ -232,13 +226,12 @@ def _filled(event: Any) -> Any:
         last_qty=event.last_qty,
         last_px=event.last_px,
     )
-    fields.append(f"851={LIQUIDITY_REMOVED if event.aggressor else LIQUIDITY_ADDED}")
-    return build_message("8", fields)
+    return f"{text}851={LIQUIDITY_REMOVED if event.aggressor else LIQUIDITY_ADDED}\x01"
 
 
-def _canceled(event: Any) -> Any:
+def _canceled(event: Any) -> str:
     assert isinstance(event, OrderCanceled)
-    return order_report(
+    return order_text(
         event.order,
         exec_id=event.exec_id,
         exec_type=EXEC_CANCELED,
@@ -247,9 +240,9 @@ def _canceled(event: Any) -> Any:
     )
 
 
-def _replaced(event: Any) -> Any:
+def _replaced(event: Any) -> str:
     assert isinstance(event, OrderReplaced)
-    return order_report(
+    return order_text(
         event.order,
         exec_id=event.exec_id,
         exec_type=EXEC_REPLACED,
@@ -258,10 +251,10 @@ def _replaced(event: Any) -> Any:
     )
 
 
-def _expired(event: Any) -> Any:
+def _expired(event: Any) -> str:
     assert isinstance(event, OrderExpired)
     done_for_day = event.order.status is OrderStatus.DONE_FOR_DAY
-    return order_report(
+    return order_text(
         event.order,
         exec_id=event.exec_id,
         exec_type=EXEC_DONE_FOR_DAY if done_for_day else EXEC_EXPIRED,
@@ -270,32 +263,31 @@ def _expired(event: Any) -> Any:
     )
 
 
-def _triggered(event: Any) -> Any:
+def _triggered(event: Any) -> str:
     assert isinstance(event, OrderTriggered)
     # FIX 4.4 has no ExecType "Triggered": a restatement with reason Other says it.
-    fields = order_fields(
+    text = order_text(
         event.order,
         exec_id=event.exec_id,
         exec_type=EXEC_RESTATED,
         ts_ns=event.ts_ns,
         text="stop price reached: order triggered",
     )
-    fields.append(f"378={RESTATEMENT_OTHER}")
-    return build_message("8", fields)
+    return f"{text}378={RESTATEMENT_OTHER}\x01"
 
 
-def _pending(event: Any) -> Any:
+def _pending(event: Any) -> str:
     assert isinstance(event, OrderPending)
     exec_type = _PENDING_EXEC_TYPE.get(event.order.status, EXEC_PENDING_NEW)
-    return order_report(
+    return order_text(
         event.order, exec_id=event.exec_id, exec_type=exec_type, ts_ns=event.ts_ns, text="pending"
     )
 
 
-def _status_changed(event: Any) -> Any:
+def _status_changed(event: Any) -> str:
     assert isinstance(event, OrderStatusChanged)
     status = event.order.status
-    return order_report(
+    return order_text(
         event.order,
         exec_id=event.exec_id,
         exec_type=_STATUS_EXEC_TYPE.get(status, EXEC_RESTATED),
@@ -304,23 +296,22 @@ def _status_changed(event: Any) -> Any:
     )
 
 
-def _restated(event: Any) -> Any:
+def _restated(event: Any) -> str:
     assert isinstance(event, OrderRestated)
-    fields = order_fields(
+    text = order_text(
         event.order,
         exec_id=event.exec_id,
         exec_type=EXEC_RESTATED,
         ts_ns=event.ts_ns,
         text=event.text or "restated",
     )
-    fields.append(f"378={RESTATEMENT_OTHER}")
-    return build_message("8", fields)
+    return f"{text}378={RESTATEMENT_OTHER}\x01"
 
 
-def _cancel_rejected(event: Any) -> Any:
+def _cancel_rejected(event: Any) -> str:
     assert isinstance(event, CancelRejected)
     order = event.order
-    return cancel_reject(
+    return cancel_reject_text(
         cl_ord_id=event.cl_ord_id,
         orig_cl_ord_id=event.orig_cl_ord_id,
         order_id=order.order_id if order else None,
@@ -332,7 +323,7 @@ def _cancel_rejected(event: Any) -> Any:
     )
 
 
-_BUILDERS: dict[type, Callable[[Any], Any]] = {
+_BUILDERS: dict[type, Callable[[Any], str]] = {
     OrderAccepted: _accepted,
     OrderRejected: _rejected,
     OrderFilled: _filled,
@@ -347,6 +338,26 @@ _BUILDERS: dict[type, Callable[[Any], Any]] = {
 }
 
 
+def cancel_reject_text(
+    *,
+    cl_ord_id: str,
+    orig_cl_ord_id: str,
+    order_id: str | None,
+    ord_status: str,
+    response_to_replace: bool,
+    reason: int,
+    text: str,
+    ts_ns: int,
+) -> str:
+    """OrderCancelReject (9) as text (``message_of``). Unknown orders report OrderID NONE and
+    OrdStatus 8."""
+    return (
+        f"35=9\x0137={order_id or NONE_ID}\x0111={cl_ord_id}\x0141={orig_cl_ord_id}\x01"
+        f"39={ord_status}\x01434={'2' if response_to_replace else '1'}\x01102={reason}\x01"
+        f"60={_utc_timestamp(ts_ns)}\x0158={one_field(text)}\x01"
+    )
+
+
 def cancel_reject(
     *,
     cl_ord_id: str,
@@ -359,18 +370,17 @@ def cancel_reject(
     ts_ns: int,
 ) -> Any:
     """OrderCancelReject (9). Unknown orders report OrderID NONE and OrdStatus 8."""
-    return build_message(
-        "9",
-        [
-            f"37={order_id or NONE_ID}",
-            f"11={cl_ord_id}",
-            f"41={orig_cl_ord_id}",
-            f"39={ord_status}",
-            f"434={'2' if response_to_replace else '1'}",
-            f"102={reason}",
-            f"60={_utc_timestamp(ts_ns)}",
-            f"58={text}",
-        ],
+    return message_of(
+        cancel_reject_text(
+            cl_ord_id=cl_ord_id,
+            orig_cl_ord_id=orig_cl_ord_id,
+            order_id=order_id,
+            ord_status=ord_status,
+            response_to_replace=response_to_replace,
+            reason=reason,
+            text=text,
+            ts_ns=ts_ns,
+        )
     )
 
 
@@ -419,7 +429,7 @@ def status_report(
     last: bool = False,
 ) -> Any:
     """ExecutionReport 150=I answering an OrderStatusRequest or OrderMassStatusRequest."""
-    fields = order_fields(
+    text = order_text(
         order,
         exec_id=gateway_exec_id(),
         exec_type=EXEC_ORDER_STATUS,
@@ -427,12 +437,13 @@ def status_report(
         text="order status",
     )
     if order.orig_cl_ord_id:
-        fields.append(f"41={order.orig_cl_ord_id}")
+        text += f"41={order.orig_cl_ord_id}\x01"
     if request_id:
-        fields.append(f"790={request_id}")
+        text += f"790={request_id}\x01"
     if mass_request_id is not None:
-        fields += [f"584={mass_request_id}", f"911={total or 0}", f"912={'Y' if last else 'N'}"]
-    return build_message("8", fields)
+        text += f"584={mass_request_id}\x01911={total or 0}\x01"
+        text += f"912={'Y' if last else 'N'}\x01"
+    return message_of(text)
 
 
 def unknown_order_status(

@@ -16,7 +16,7 @@ from fixgw.registry import SessionContext, SessionRegistry
 from fixgw.route import VenueRoute
 from fixgw.settings import parse_settings
 from fixgw.work import MassStatusRequest, OrderCommand, SessionDown, StatusRequest
-from venue.commands import MassCancel, SubmitOrder
+from venue.commands import CancelOrder, MassCancel, SubmitOrder
 from venue.config import LiquidityConfig, VenueConfig
 from venue.instruments import load_instruments
 from venue.journal import MemoryJournal
@@ -137,6 +137,21 @@ def test_reports_leave_per_order_in_event_order(engine: Any, recorder: Recorder)
         ("F", "2", "300"),
     ]
     assert [m[11] for m in recorder.of("SELLER")] == ["S0", "S0", "S1", "S1", "S2", "S2"]
+
+
+def test_a_report_keeps_nothing_of_the_one_before(engine: Any, recorder: Recorder) -> None:
+    """The engine parses every report into one message; each must hold its own fields only."""
+    core, sessions = engine
+    core.put(submit(sessions["BUYER"], "K1", Side.BUY, 100, 2_280_000))
+    core.put(submit(sessions["SELLER"], "K2", Side.SELL, 100, 2_280_000))
+    core.put(OrderCommand(sessions["BUYER"], CancelOrder(sessions["BUYER"].owner, "K3", "K1")))
+    core.call(lambda: None)
+    accepted, filled, cancel_rejected = recorder.of("BUYER")
+    assert (accepted[150], accepted[11], 851 in accepted) == ("0", "K1", False)
+    assert (filled[150], filled[851], filled[32]) == ("F", "1", "100")
+    assert cancel_rejected[35] == "9"
+    assert not {150, 851, 32, 44, 54, 55} & set(cancel_rejected)
+    assert (cancel_rejected[11], cancel_rejected[41]) == ("K3", "K1")
 
 
 def test_stop_drains_every_queued_command_first(recorder: Recorder) -> None:

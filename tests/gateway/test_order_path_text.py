@@ -18,8 +18,8 @@ from fixgw.registry import SessionRegistry
 from fixgw.settings import data_dictionary_path, parse_settings
 from fixgw.work import OrderCommand, Reply
 from venue.commands import ReplaceOrder, SubmitOrder
-from venue.events import OrderAccepted, OrderState
-from venue.types import PRICE_SCALE, OrderStatus, OrdType, Side, TimeInForce
+from venue.events import OrderAccepted, OrderRejected, OrderState
+from venue.types import PRICE_SCALE, OrderStatus, OrdType, RejectReason, Side, TimeInForce
 
 READ_BY_ORDER_HANDLERS = {11, 37, 38, 40, 41, 44, 54, 55, 59, 99, 100, 126, 152, 432}
 """Every tag the NewOrderSingle, OrderCancelRequest and OrderCancelReplaceRequest handlers
@@ -224,9 +224,12 @@ def accepted_order() -> OrderState:
 def test_a_report_parsed_from_text_equals_one_built_field_by_field() -> None:
     order = accepted_order()
     event = OrderAccepted(seq=12, ts_ns=1_700_000_000_123_000_000, exec_id="E12.1", order=order)
-    fields = reports.order_fields(
+    text = reports.order_text(
         order, exec_id="E12.1", exec_type=reports.EXEC_NEW, ts_ns=event.ts_ns, text="order accepted"
     )
+    assert text.startswith("35=8\x01")
+    assert text.endswith("\x01")
+    fields = text.split("\x01")[1:-1]
     built = reports.report_for_event(event)
     assert built.toString() == setfield_message("8", fields).toString()
     parsed = fields_of(built)
@@ -236,6 +239,20 @@ def test_a_report_parsed_from_text_equals_one_built_field_by_field() -> None:
         "20231114-22:13:20.500",
         "229",
     )
+
+
+def test_a_field_separator_in_a_report_text_becomes_a_space() -> None:
+    order = accepted_order()
+    event = OrderRejected(
+        seq=13,
+        ts_ns=1,
+        exec_id="E13.1",
+        order=order,
+        reason=RejectReason.UNKNOWN_SYMBOL,
+        text="bad\x0135=9\x01text",
+    )
+    fields = fields_of(reports.report_for_event(event))
+    assert (fields[35], fields[58], fields[39]) == ("8", "bad 35=9 text", "0")
 
 
 def test_a_field_separator_in_a_value_becomes_a_space() -> None:
