@@ -22,6 +22,7 @@ import quickfix as fix
 from fixgw import convert, handlers
 from fixgw.batching import GUARD, order_path_scheduling
 from fixgw.capture import CaptureSink, Direction, capture_later, no_capture
+from fixgw.qfcalls import message_text, session_id_text
 from fixgw.readahead import ReadAhead
 from fixgw.registry import SessionContext, SessionRegistry
 from fixgw.telemetry import MSG_TYPE_KEY, field
@@ -96,7 +97,7 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
         self._clock = clock
 
     def _session(self, session_id: Any) -> SessionContext | None:
-        return self._registry.get(session_id.toString())
+        return self._registry.get(session_id_text(session_id))
 
     def onCreate(self, session_id: Any) -> None:  # noqa: N802 (QuickFIX API)
         try:
@@ -172,7 +173,7 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
     def _capture_sent(self, owner: str, message: Any) -> None:
         """Capture a message the engine has sent (``fixgw.capture.send_then_capture``)."""
         try:
-            raw = message.toString()
+            raw = message_text(message)
             self._record(owner, self._registry.get(owner), "out", raw, self._clock())
         except Exception:
             log.exception("could not capture a message sent to %s", owner)
@@ -181,7 +182,7 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
         if capture_later(self._capture_sent):
             return
         try:
-            raw = message.toString()
+            raw = message_text(message)
             stale = is_stale_resend(raw)
         except Exception:
             log.exception("toApp could not read an outgoing message")
@@ -202,7 +203,7 @@ class GatewayApplication(fix.Application):  # type: ignore[misc]
             if session is None:
                 log.error("message for unregistered session %s dropped", session_id.toString())
                 return
-            raw = message.toString()
+            raw = message_text(message)
             self.readahead.passed(session.owner, len(raw))
             self._record(session.owner, session, "in", raw, now)
             self._put(handlers.dispatch(handlers.ReceivedMessage(message, raw), session, now))

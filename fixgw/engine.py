@@ -62,7 +62,7 @@ from typing import Any, TypeVar
 
 import quickfix as fix
 
-from fixgw import convert, reports
+from fixgw import convert, qfcalls, reports
 from fixgw.batching import GUARD, order_path_scheduling
 from fixgw.capture import TopOfBook, send_then_capture, set_sending_book
 from fixgw.coalesce import SendCoalescer
@@ -110,7 +110,7 @@ BookReader = Callable[[str], TopOfBook | None]
 def send_to_target(session: SessionContext, message: Any) -> None:
     """Hand a message to QuickFIX: it is stored for resend, then sent if logged on; it is
     captured after that (``fixgw.capture.send_then_capture``)."""
-    send_then_capture(fix.Session.sendToTarget, message, session.session_id, session.owner)
+    send_then_capture(qfcalls.send_to_target, message, session.session_id, session.owner)
 
 
 class Engine:
@@ -404,8 +404,10 @@ class Engine:
     def _report_of(self, event: RouteEvent) -> Any:
         """The report ``event`` sends to its owner, parsed into the engine's one report
         message (``_report``)."""
+        text = reports.report_text_for_event(event)
+        assert text is not None, "an event with an owner (reports.event_owner) has a report"
         report = self._report
-        report.setString(reports.report_text_for_event(event), False)
+        qfcalls.set_message_text(report, text, False)
         return report
 
     def _unreported(self, event: RouteEvent) -> None:
