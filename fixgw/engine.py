@@ -538,15 +538,17 @@ def _route_failure(work: OrderCommand, text: str, now: int) -> Any:
         }
         return reports.gateway_reject(request, reason=convert.ORD_REJ_OTHER, text=text, ts_ns=now)
     if isinstance(command, CancelOrder | ReplaceOrder):
-        return reports.cancel_reject(
-            cl_ord_id=command.cl_ord_id,
-            orig_cl_ord_id=command.orig_cl_ord_id,
-            order_id=command.order_id,
-            ord_status="8",
-            response_to_replace=isinstance(command, ReplaceOrder),
-            reason=convert.CXL_REJ_OTHER,
-            text=text,
-            ts_ns=now,
+        return reports.message_of(
+            reports.cancel_reject_text(
+                cl_ord_id=command.cl_ord_id,
+                orig_cl_ord_id=command.orig_cl_ord_id,
+                order_id=command.order_id,
+                ord_status="8",
+                response_to_replace=isinstance(command, ReplaceOrder),
+                reason=convert.CXL_REJ_OTHER,
+                text=text,
+                ts_ns=now,
+            )
         )
     return reports.mass_cancel_rejected(
         cl_ord_id=command.request_id,

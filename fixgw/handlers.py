@@ -192,15 +192,17 @@ def new_order_single(message: Any, session: SessionContext, now_ns: int) -> Work
 def _cancel_reject(
     fields: dict[str, str], session: SessionContext, now_ns: int, text: str, replace: bool
 ) -> Reply:
-    reject = reports.cancel_reject(
-        cl_ord_id=_required_text(fields, 11),
-        orig_cl_ord_id=_required_text(fields, 41),
-        order_id=fields.get("37"),
-        ord_status="8",
-        response_to_replace=replace,
-        reason=convert.CXL_REJ_OTHER,
-        text=text,
-        ts_ns=now_ns,
+    reject = reports.message_of(
+        reports.cancel_reject_text(
+            cl_ord_id=_required_text(fields, 11),
+            orig_cl_ord_id=_required_text(fields, 41),
+            order_id=fields.get("37"),
+            ord_status="8",
+            response_to_replace=replace,
+            reason=convert.CXL_REJ_OTHER,
+            text=text,
+            ts_ns=now_ns,
+        )
     )
     return Reply(session, reject)
 

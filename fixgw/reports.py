@@ -358,32 +358,6 @@ def cancel_reject_text(
     )
 
 
-def cancel_reject(
-    *,
-    cl_ord_id: str,
-    orig_cl_ord_id: str,
-    order_id: str | None,
-    ord_status: str,
-    response_to_replace: bool,
-    reason: int,
-    text: str,
-    ts_ns: int,
-) -> Any:
-    """OrderCancelReject (9). Unknown orders report OrderID NONE and OrdStatus 8."""
-    return message_of(
-        cancel_reject_text(
-            cl_ord_id=cl_ord_id,
-            orig_cl_ord_id=orig_cl_ord_id,
-            order_id=order_id,
-            ord_status=ord_status,
-            response_to_replace=response_to_replace,
-            reason=reason,
-            text=text,
-            ts_ns=ts_ns,
-        )
-    )
-
-
 _ECHOED_ORDER_TAGS = (11, 55, 54, 38, 40, 44, 99, 59, 126)
 
 

@@ -128,15 +128,17 @@ def test_gateway_start_refuses_a_bad_scope(tmp_path: Path) -> None:
 
 
 def _report() -> Any:
-    return reports.cancel_reject(
-        cl_ord_id="C2",
-        orig_cl_ord_id="C1",
-        order_id=None,
-        ord_status="8",
-        response_to_replace=False,
-        reason=1,
-        text="unknown order",
-        ts_ns=1_700_000_000_000_000_000,
+    return reports.message_of(
+        reports.cancel_reject_text(
+            cl_ord_id="C2",
+            orig_cl_ord_id="C1",
+            order_id=None,
+            ord_status="8",
+            response_to_replace=False,
+            reason=1,
+            text="unknown order",
+            ts_ns=1_700_000_000_000_000_000,
+        )
     )
 
 
