@@ -96,12 +96,12 @@ def build_message(msg_type: str, fields: list[str]) -> Any:
     costs about one each (every QuickFIX call crosses into C++ and releases the GIL).
     QuickFIX keeps body fields ordered by tag either way, so the message is the same. A
     value holding the field separator (SOH) would split into a bogus field: it is
-    replaced by a space, as no FIX value may contain it.
+    replaced by a space (``one_field``).
     """
     body = "\x01".join(fields)
     if body.count("\x01") != len(fields) - 1:
-        body = "\x01".join(field.replace("\x01", " ") for field in fields)
-    return fix.Message(f"35={msg_type}\x01{body}\x01", False)
+        body = "\x01".join(one_field(field) for field in fields)
+    return message_of(f"35={msg_type}\x01{body}\x01")
 
 
 def message_of(text: str) -> Any:
