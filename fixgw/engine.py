@@ -291,7 +291,7 @@ class Engine:
             self._do(work)
         except Exception:
             log.exception("engine failed on %r", work)
-        self.coalescer.work_done(self._queue.empty())
+        self.coalescer.work_done(self._queue.qsize())
 
     def _do(self, work: Work) -> None:
         now = self.clock()

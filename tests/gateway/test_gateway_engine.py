@@ -5,17 +5,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
 from qfclient import fields_of
 from rawfix import wait_until
 
+from fixgw.coalesce import SendCoalescer
 from fixgw.engine import Engine
 from fixgw.registry import SessionContext, SessionRegistry
 from fixgw.route import VenueRoute
 from fixgw.settings import parse_settings
-from fixgw.work import MassStatusRequest, OrderCommand, SessionDown, StatusRequest
+from fixgw.work import Call, MassStatusRequest, OrderCommand, SessionDown, StatusRequest
 from venue.commands import CancelOrder, MassCancel, SubmitOrder
 from venue.config import LiquidityConfig, VenueConfig
 from venue.instruments import load_instruments
@@ -244,6 +246,38 @@ def test_call_returns_results_and_raises_errors_from_the_engine_thread(engine: A
     with pytest.raises(ZeroDivisionError):
         core.call(lambda: 1 / 0)
     assert core.running
+
+
+class CountingCoalescer(SendCoalescer):
+    """Records what the engine tells the coalescer after each work item."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queued: list[int] = []
+
+    def work_done(self, queued: int) -> None:
+        self.queued.append(queued)
+        super().work_done(queued)
+
+
+def test_after_each_item_the_coalescer_hears_how_many_items_are_still_queued(
+    recorder: Recorder,
+) -> None:
+    """The coalescer flushes once the reports it holds cover as many items as still wait."""
+    core, sessions = make_engine(recorder, tick_interval_s=0)
+    counting = CountingCoalescer()
+    core.coalescer = counting
+    for n in range(5):
+        core.put(submit(sessions["BUYER"], f"W{n}", Side.BUY, 1, 2_200_000))
+    done: Future[None] = Future()
+    core.put(Call(lambda: None, done))
+    core.start()
+    try:
+        done.result(timeout=5)
+    finally:
+        core.stop()
+    assert counting.queued == [5, 4, 3, 2, 1, 0]
+    assert len(recorder.of("BUYER")) == 5
 
 
 def test_an_order_that_comes_alone_to_an_idle_engine_is_done_on_the_thread_offering_it(

@@ -46,10 +46,36 @@ def test_work_done_flushes_when_the_queue_is_empty(
     coalescer = SendCoalescer()
     coalescer.attach(OWNER, gateway_end.fileno())
     coalescer.hold(OWNER)
-    coalescer.work_done(queue_empty=False)
+    coalescer.work_done(queued=5)
     assert corked(gateway_end)
-    coalescer.work_done(queue_empty=True)
+    coalescer.work_done(queued=0)
     assert not corked(gateway_end)
+
+
+def test_work_done_flushes_once_the_items_done_while_holding_match_those_still_queued(
+    loopback_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    """A client with a window of orders in flight gets the first reports of a batch while
+    the engine does the rest, and sends its next orders meanwhile."""
+    client, gateway_end = loopback_pair
+    coalescer = SendCoalescer()
+    coalescer.attach(OWNER, gateway_end.fileno())
+    coalescer.hold(OWNER)
+    gateway_end.sendall(b"35=8\x01")
+    coalescer.work_done(queued=9)
+    coalescer.work_done(queued=8)
+    coalescer.work_done(queued=7)
+    coalescer.work_done(queued=6)
+    assert corked(gateway_end)
+    coalescer.work_done(queued=5)
+    assert not corked(gateway_end)
+    client.settimeout(2)
+    assert client.recv(100) == b"35=8\x01"
+    coalescer.hold(OWNER)
+    coalescer.work_done(queued=4)
+    assert corked(gateway_end)
+    coalescer.work_done(queued=2)
+    assert not corked(gateway_end), "counted from the flush before, two done and two queued"
 
 
 def test_work_done_flushes_after_max_held_items_even_with_work_queued(
@@ -59,10 +85,10 @@ def test_work_done_flushes_after_max_held_items_even_with_work_queued(
     coalescer = SendCoalescer(max_held=3)
     coalescer.attach(OWNER, gateway_end.fileno())
     coalescer.hold(OWNER)
-    coalescer.work_done(queue_empty=False)
-    coalescer.work_done(queue_empty=False)
+    coalescer.work_done(queued=100)
+    coalescer.work_done(queued=100)
     assert corked(gateway_end)
-    coalescer.work_done(queue_empty=False)
+    coalescer.work_done(queued=100)
     assert not corked(gateway_end)
 
 
